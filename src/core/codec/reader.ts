@@ -25,9 +25,12 @@ const VAR_UINT_BYTES_MAX = 8;
 
 export class Reader {
   private readonly decoder: decoding.Decoder;
+  /** One view over the whole input for float64 reads (lib0 makes a DataView per read). */
+  private readonly view: DataView;
 
   constructor(readonly bytes: Uint8Array) {
     this.decoder = decoding.createDecoder(bytes);
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   get remaining(): number {
@@ -55,33 +58,40 @@ export class Reader {
     return value === 1;
   }
 
-  /** An unsigned varint in [0, max]. */
-  varUint(what: string, max: number = Number.MAX_SAFE_INTEGER): number {
-    // A varuint ends at the first byte below 0x80; refuse overlong or unterminated ones up front.
+  /**
+   * Checks that a whole varint lies ahead: it ends at the first byte below 0x80, within
+   * VAR_UINT_BYTES_MAX bytes, and is canonical (a multi-byte varint never ends in 0x00, which only
+   * an overlong encoding of a smaller number does). Canonical input means one value has one
+   * encoding, so whatever decodes re-encodes to the same bytes.
+   */
+  private varintAhead(what: string): void {
     let length = 0;
     while (true) {
       this.need(length + 1, what);
       const byte = this.bytes[this.position + length] as number;
       length += 1;
-      if (byte < 0x80) break;
+      if (byte < 0x80) {
+        if (byte === 0 && length > 1) throw new DecodeError(`${what}: overlong varint`);
+        return;
+      }
       if (length >= VAR_UINT_BYTES_MAX) throw new DecodeError(`${what}: varint longer than ${VAR_UINT_BYTES_MAX} bytes`);
     }
+  }
+
+  /** An unsigned varint in [0, max]. */
+  varUint(what: string, max: number = Number.MAX_SAFE_INTEGER): number {
+    this.varintAhead(what);
     const value = decoding.readVarUint(this.decoder);
     if (!Number.isSafeInteger(value) || value > max) throw new DecodeError(`${what}: ${value} exceeds ${max}`);
     return value;
   }
 
-  /** A signed varint in [min, max]. */
+  /** A signed varint in [min, max]. lib0's negative zero (0x40) is refused: the writer never
+   *  emits it, and accepting it would give zero two encodings. */
   varInt(what: string, min: number, max: number): number {
-    let length = 0;
-    while (true) {
-      this.need(length + 1, what);
-      const byte = this.bytes[this.position + length] as number;
-      length += 1;
-      if (byte < 0x80) break;
-      if (length >= VAR_UINT_BYTES_MAX) throw new DecodeError(`${what}: varint longer than ${VAR_UINT_BYTES_MAX} bytes`);
-    }
+    this.varintAhead(what);
     const value = decoding.readVarInt(this.decoder);
+    if (Object.is(value, -0)) throw new DecodeError(`${what}: negative zero`);
     if (!Number.isSafeInteger(value) || value < min || value > max) {
       throw new DecodeError(`${what}: ${value} outside [${min}, ${max}]`);
     }
@@ -91,7 +101,8 @@ export class Reader {
   /** A big-endian IEEE float64 (for times that may exceed 2^53 rarely; must be finite). */
   float64(what: string): number {
     this.need(8, what);
-    const value = decoding.readFloat64(this.decoder);
+    const value = this.view.getFloat64(this.decoder.pos, false);
+    this.decoder.pos += 8;
     if (!Number.isFinite(value)) throw new DecodeError(`${what}: not a finite number`);
     return value;
   }

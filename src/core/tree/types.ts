@@ -323,6 +323,10 @@ export interface WatchTrigger {
   path: string;
   /** The zxid of the txn that caused it. */
   zxid: number;
+  /** The ACL of the node the event is about (the parent's for NodeChildrenChanged), so that the
+   *  watch manager can withhold it from a watcher without READ (ZooKeeper 3.9.2+, CVE-2024-23944).
+   *  apply always sets it. */
+  acl?: ACL[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -362,4 +366,36 @@ export interface TreeSnapshot {
   lastZxid: number;
   nodes: NodeRecord[];
   sessions: SessionRecord[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Added with the tree (src/core/tree): prep's context and the watch manager's vocabulary.
+
+/**
+ * What prep needs besides the request: who asks (null for the system, e.g. the leader's clean-ups),
+ * their authenticated identities, the leader's clock (ms; the txn header's time) and the zxid the
+ * txn will get (its log index).
+ */
+export interface PrepContext {
+  sessionId: SessionId | null;
+  auth: Id[];
+  time: number;
+  zxid: number;
+}
+
+/** The watches addWatch creates (ZooKeeper's AddWatchMode): they stay until removed. */
+export type PersistentWatchMode = 'persistent' | 'persistent_recursive';
+
+/** What removeWatches removes (ZooKeeper's WatcherType): `data` covers exists watches too, as on the server. */
+export type RemoveWatchKind = 'data' | 'children' | 'persistent' | 'persistent_recursive' | 'any';
+
+/** An opaque id the runtime chooses for whoever should receive events (a session, or one callback). */
+export type WatcherId = string;
+
+/** One event for one watcher, produced by the watch manager from an applied txn's triggers. */
+export interface WatchEvent {
+  watcher: WatcherId;
+  type: WatchEventType;
+  path: string;
+  zxid: number;
 }
