@@ -6,8 +6,11 @@
  * The order of checks is ZooKeeper's, with the client's own checks first (the Java client validates
  * the path before sending, and an oversize request never gets past the server's jute.maxbuffer):
  *
- *   1. input: path (PathUtils), mode, TTL, version, data and ACL sizes, reserved subtree  BADARGUMENTS
+ *   1. input: path (PathUtils), mode, TTL, version, data and ACL sizes (INVALIDACL for an
+ *      empty ACL list, which the Java client refuses before sending)                      BADARGUMENTS
  *   2. the session is open                                                                 SESSIONEXPIRED
+ *   2b. the reserved subtree and the root (ZooKeeper checks special paths after the session,
+ *      in getParentPathAndValidate)                                                        BADARGUMENTS
  *   3. the new ACL (create, setACL)                                                        INVALIDACL
  *   4. lookups and permissions, in ZooKeeper's order for each op        NONODE / NOAUTH / NODEEXISTS ...
  *   5. capacity (children per node, nodes in the tree)                                     QUOTAEXCEEDED
@@ -147,9 +150,12 @@ function checkCreateInput(op: CreateRequest): PrepFailure | null {
   }
   const dataFailure = checkData(op.data, op.path);
   if (dataFailure) return dataFailure;
-  const aclFailure = checkAclInput(op.acl, op.path);
-  if (aclFailure) return aclFailure;
-  // Reserved if the final path is: `/zookeeper/...`, or `/zookeeper` itself unless a suffix follows.
+  return checkAclInput(op.acl, op.path);
+}
+
+/** Reserved if the final path is `/zookeeper/...`, or `/zookeeper` itself unless a suffix follows. */
+function checkCreateReserved(op: CreateRequest): PrepFailure | null {
+  const sequential = isSequentialMode(op.mode);
   if (op.path.startsWith(`${RESERVED_ROOT}/`) || (op.path === RESERVED_ROOT && !sequential)) return reservedFailure(op.path);
   return null;
 }
@@ -158,7 +164,7 @@ function checkCreateInput(op: CreateRequest): PrepFailure | null {
 export function prepCreate(stage: Stage, op: CreateRequest, ctx: OpContext): CreateTxn | PrepFailure {
   const input = checkCreateInput(op);
   if (input) return input;
-  const session = checkSession(stage, ctx, op.path);
+  const session = checkSession(stage, ctx, op.path) ?? checkCreateReserved(op);
   if (session) return session;
   const fixed = fixupAcl(op.acl, ctx.auth);
   if (!fixed.ok) return fail(fixed.code, fixed.reason, op.path);
@@ -198,22 +204,26 @@ function recordCreate(stage: Stage, d: CreateDecision): CreateTxn {
   return { type: 'create', path: d.path, data: d.op.data, acl: d.acl, mode: d.op.mode, ephemeralOwner: owner, ttlMs, parentCversion };
 }
 
-/** Input checks shared by delete, setData, setACL and check: path, version, and (for writes) the reserved subtree. */
-function checkTargetInput(path: unknown, version: unknown, write: boolean): PrepFailure | null {
+/** Input checks shared by delete, setData, setACL and check: path and version. */
+function checkTargetInput(path: unknown, version: unknown): PrepFailure | null {
   const pathFailure = checkPathInput(path, false);
   if (pathFailure) return pathFailure;
   if (!isInt32(version)) return fail('BADARGUMENTS', `version ${String(version)} is not a 32-bit integer`, path as string);
-  if (write && isReservedPath(path as string)) return reservedFailure(path as string);
   return null;
+}
+
+/** After the session check, as ZooKeeper: writes into the reserved subtree are BADARGUMENTS. */
+function checkSessionThenReserved(stage: Stage, ctx: OpContext, path: string): PrepFailure | null {
+  return checkSession(stage, ctx, path) ?? (isReservedPath(path) ? reservedFailure(path) : null);
 }
 
 /** PrepRequestProcessor, OpCode.delete. The root and /zookeeper are special paths: BADARGUMENTS. */
 export function prepDelete(stage: Stage, op: DeleteRequest, ctx: OpContext): DeleteTxn | PrepFailure {
-  const input = checkTargetInput(op.path, op.version, true);
+  const input = checkTargetInput(op.path, op.version);
   if (input) return input;
-  if (op.path === '/') return fail('BADARGUMENTS', 'the root cannot be deleted', op.path);
-  const session = checkSession(stage, ctx, op.path);
+  const session = checkSessionThenReserved(stage, ctx, op.path);
   if (session) return session;
+  if (op.path === '/') return fail('BADARGUMENTS', 'the root cannot be deleted', op.path);
   const parentPath = parentOf(op.path);
   const parent = stage.node(parentPath);
   if (parent === undefined) return fail('NONODE', `parent ${parentPath} does not exist`, op.path);
@@ -235,9 +245,9 @@ export function recordDelete(stage: Stage, path: string, parentPath: string, par
 
 /** PrepRequestProcessor, OpCode.setData: WRITE on the node, then the version. */
 export function prepSetData(stage: Stage, op: SetDataRequest, ctx: OpContext): SetDataTxn | PrepFailure {
-  const input = checkTargetInput(op.path, op.version, true) ?? checkData(op.data, op.path);
+  const input = checkTargetInput(op.path, op.version) ?? checkData(op.data, op.path);
   if (input) return input;
-  const session = checkSession(stage, ctx, op.path);
+  const session = checkSessionThenReserved(stage, ctx, op.path);
   if (session) return session;
   const node = stage.node(op.path);
   if (node === undefined) return fail('NONODE', `${op.path} does not exist`, op.path);
@@ -250,11 +260,11 @@ export function prepSetData(stage: Stage, op: SetDataRequest, ctx: OpContext): S
 
 /** PrepRequestProcessor, OpCode.setACL: the new ACL, then ADMIN on the node, then the aversion. */
 export function prepSetAcl(stage: Stage, op: SetACLRequest, ctx: OpContext): SetACLTxn | PrepFailure {
-  const input = checkTargetInput(op.path, op.version, true);
+  const input = checkTargetInput(op.path, op.version);
   if (input) return input;
   const aclFailure = checkAclInput(op.acl, op.path);
   if (aclFailure) return aclFailure;
-  const session = checkSession(stage, ctx, op.path);
+  const session = checkSessionThenReserved(stage, ctx, op.path);
   if (session) return session;
   const fixed = fixupAcl(op.acl, ctx.auth);
   if (!fixed.ok) return fail(fixed.code, fixed.reason, op.path);
@@ -274,7 +284,7 @@ export function prepSetAcl(stage: Stage, op: SetACLRequest, ctx: OpContext): Set
  * the node still has it.
  */
 export function prepCheck(stage: Stage, op: CheckRequest, ctx: OpContext): CheckTxn | PrepFailure {
-  const input = checkTargetInput(op.path, op.version, false);
+  const input = checkTargetInput(op.path, op.version);
   if (input) return input;
   const session = checkSession(stage, ctx, op.path);
   if (session) return session;
