@@ -112,6 +112,12 @@ export class Replica {
     return this.node.status();
   }
 
+  /** The node's in-memory log after its snapshot (readable at any time, even mid-batch). */
+  inspectLog(): ReturnType<RawNode['inspectLog']> {
+    assert(this.node !== null, 'replica is open');
+    return this.node.inspectLog();
+  }
+
   /** Runs `action` on the node now, or after the batch being persisted. Returns false (and runs
    *  nothing) when the replica has stopped or the queue is full. */
   withNode(action: Action): boolean {

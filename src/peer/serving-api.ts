@@ -48,7 +48,9 @@ export type SessionResult =
   | WriteResult
   | ReadResult
   | { ok: true; op: 'addWatch' | 'removeWatches' }
-  | { ok: false; code: FailureName; path?: string };
+  /** `reason` says why in words when the peer knows more than the code (e.g. CONNECTIONLOSS
+   *  because the ensemble has no quorum); for the client's error message, never for decisions. */
+  | { ok: false; code: FailureName; path?: string; reason?: string };
 
 export type Done<T> = (result: T) => void;
 

@@ -31,6 +31,6 @@ export function withSeed<T>(label: string, seed: number, body: (prng: Prng) => T
       error.message = `[${label}] seed=${seed} (replay: ${replay})\n${error.message}`;
       throw error;
     }
-    throw new Error(`[${label}] seed=${seed} (replay: ${replay}): ${String(error)}`);
+    throw new Error(`[${label}] seed=${seed} (replay: ${replay}): ${String(error)}`, { cause: error });
   }
 }

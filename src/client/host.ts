@@ -1,0 +1,17 @@
+/**
+ * What a Keeper needs of the peer that serves its session: the serving contract (ServingApi), the
+ * peer's status for `keeper.status()`, and a release hook the Keeper calls once when its session
+ * has ended (closed or expired), so a standalone ensemble stops when its last Keeper leaves.
+ */
+
+import type { ServingApi } from '../peer/serving-api.js';
+import type { KeeperStatus } from './types.js';
+
+export interface KeeperHost {
+  readonly serving: ServingApi;
+  status(): KeeperStatus;
+  /** Subscribes to status changes; returns the unsubscribe function. */
+  onStatus(listener: (status: KeeperStatus) => void): () => void;
+  /** Called once, after the Keeper's session ended. */
+  release(): Promise<void>;
+}

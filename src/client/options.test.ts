@@ -1,0 +1,74 @@
+// Proves Keeper.join's options are checked in full before anything starts (API.md "Joining an
+// ensemble"): unknown options, wrong types and values out of bounds are BADARGUMENTS naming the
+// option; combinations a later piece of work brings are UNIMPLEMENTED naming that piece; the
+// standalone plan gets ZooKeeper's session timeout bounds (2 to 20 ticks of 2 s).
+import { describe, expect, it } from 'vitest';
+import { KeeperError } from '../core/errors.js';
+import { NOT_YET, planJoin } from './options.js';
+
+const node = { node: true };
+const browser = { node: false };
+
+function refusal(options: unknown, platform = node): KeeperError {
+  try {
+    planJoin(options, platform);
+  } catch (error) {
+    expect(error).toBeInstanceOf(KeeperError);
+    return error as KeeperError;
+  }
+  throw new Error('expected planJoin to refuse');
+}
+
+describe('planJoin', () => {
+  it('plans the standalone ensemble with the defaults', () => {
+    expect(planJoin({ storage: 'memory' }, node)).toEqual({
+      kind: 'standalone',
+      room: 'meshkeeper',
+      secret: undefined,
+      voters: 3,
+      sessionTimeoutMs: 10_000,
+      requestTimeoutMs: 0,
+    });
+    expect(planJoin({ storage: 'memory', room: 'r', secret: 's', voters: 1, sessionTimeoutMs: 4000, requestTimeoutMs: 500 }, node)).toMatchObject({
+      room: 'r',
+      secret: 's',
+      voters: 1,
+      sessionTimeoutMs: 4000,
+      requestTimeoutMs: 500,
+    });
+  });
+
+  it('refuses bad options with BADARGUMENTS naming them', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ storage: 'memory', colour: 'red' }, /unknown join option "colour"/],
+      ['memory', /must be an object/],
+      [{ storage: 'disk' }, /storage must be/],
+      [{ storage: 'file:' }, /needs a directory/],
+      [{ storage: 'memory', room: '' }, /room must be 1 to/],
+      [{ storage: 'memory', room: 7 }, /room must be a string/],
+      [{ storage: 'memory', voters: 2 }, /voters must be odd/],
+      [{ storage: 'memory', voters: 9 }, /voters must be between 1 and 7/],
+      [{ storage: 'memory', voters: 1.5 }, /voters must be an integer/],
+      [{ storage: 'memory', sessionTimeoutMs: 3999 }, /sessionTimeoutMs must be between 4000 and 40000/],
+      [{ storage: 'memory', sessionTimeoutMs: 40_001 }, /sessionTimeoutMs must be between 4000 and 40000/],
+      [{ storage: 'memory', requestTimeoutMs: 0 }, /requestTimeoutMs must be between 1/],
+      [{ storage: 'memory', relay: 'http://x' }, /relay must be a ws/],
+      [{ storage: 'memory', secret: '' }, /secret must be/],
+    ];
+    for (const [options, message] of cases) {
+      const error = refusal(options);
+      expect(error.code, JSON.stringify(options)).toBe('BADARGUMENTS');
+      expect(error.message).toMatch(message);
+    }
+  });
+
+  it('names the piece of work that brings each other way to join (UNIMPLEMENTED)', () => {
+    expect(refusal({ relay: 'ws://127.0.0.1:8787', room: 'demo' })).toMatchObject({ code: 'UNIMPLEMENTED', errno: -6 });
+    expect(refusal({ relay: 'wss://relay.example/x' }).message).toContain(NOT_YET.relay);
+    expect(refusal({}).message).toContain(NOT_YET.file);
+    expect(refusal({ storage: 'file:/tmp/x' }).message).toContain(NOT_YET.file);
+    expect(refusal({ storage: 'indexeddb' }).message).toContain(NOT_YET.indexeddb);
+    expect(refusal({ storage: 'memory' }, browser).message).toContain(NOT_YET.tabs);
+    expect(refusal({ storage: 'file:/x' }, browser).code).toBe('BADARGUMENTS');
+  });
+});

@@ -1,0 +1,674 @@
+/**
+ * The Peer: one Raft replica of the ZooKeeper tree, serving sessions, driven only through the
+ * injected Transport, ReplicaStorage and Clock, and a seed. No timers, Date, Math.random or
+ * promises here: ticks come from `clock.after`, randomness from a Prng seeded by `options.seed`,
+ * so a simulator replays a run exactly from (transport, storage, clock, seed).
+ *
+ *   Peer.start(options, done)      loads storage (or bootstraps), starts ticking
+ *   peer.openSession / closeSession / addAuth / submit     the ServingApi (serving.ts)
+ *   peer.status(), peer.onStatus(listener)                  API.md's keeper.status() + counters
+ *   peer.leave(done)               close local sessions, hand off leadership, stop
+ *   peer.stop()                    stop at once (a crash, to the others)
+ *
+ * ONE THREAD. Everything the peer does runs in one loop: a message, a timer or an API call enters
+ * through `external`, which runs it to completion, then any tasks queued meanwhile (messages a
+ * synchronous transport delivered, work deferred with `defer`, forwards to itself), then the
+ * client callbacks queued with `notify`, in order. Callbacks from the Replica (apply, read states,
+ * soft state) run through `internal`, immediately, inside whatever step caused them: applying an
+ * entry, firing its watches and answering its write happen as one step, so no read can slip in
+ * between. Client callbacks run only after the peer's state is consistent, and may call the peer
+ * again (their calls queue as tasks).
+ *
+ * Raft ticks every `timing.raftTickMs`; session duties (pings, expiry) every `sessionTickMs`;
+ * the container/TTL sweep every `containerSweepIntervalMs` (leader only).
+ *
+ * MEMBERSHIP AT THIS LAYER. A peer not in its latest configuration (a joining peer bootstrapped
+ * with EMPTY_CONFIG, or one that learned it was removed) sends JOIN to its contacts and to any
+ * leader it hears of, every `joinRetryMs`, until it is a member. A voter removed while it could not
+ * hear of it keeps its old configuration and would campaign forever (the Raft core's noted gap):
+ * the leader answers such a peer's Raft messages with REMOVED (leader.ts), and the peer then stops
+ * ticking Raft (so it never campaigns) and asks to join again. It accepts REMOVED only for a term
+ * at least its own and a committed configuration at least as new as its latest config entry, and
+ * forgets it as soon as it applies a newer configuration that holds it.
+ */
+
+import { assert } from '../core/assert.js';
+import {
+  decodeConfigEntry,
+  EMPTY_CONFIG,
+  isMember,
+  isVoter,
+  type Config,
+  type Entry,
+  type Message,
+  type PeerId,
+  type RaftOptions,
+  type ReadState,
+  type Snapshot,
+  type SoftState,
+} from '../core/consensus/index.js';
+import type { FailureName } from '../core/errors.js';
+import { Prng } from '../core/prng.js';
+import type { DataTree, TreeLimits } from '../core/tree/index.js';
+import type { Applied } from '../core/tree/index.js';
+import type { Id } from '../core/tree/types.js';
+import { PEER_TASKS_QUEUED_MAX, resolveTiming, TARGET_VOTERS_DEFAULT, TARGET_VOTERS_MAX, type PeerTiming } from './constants.js';
+import { newCounters, type PeerCounters, type PeerHost } from './host.js';
+import type { Cancel, Clock, ReplicaStorage, Transport } from './interfaces.js';
+import { LeaderDuties } from './leader.js';
+import type { LogRecord } from './record.js';
+import { Replica, type ReplicaEvents } from './replica.js';
+import { ServingDuties } from './serving.js';
+import type { Done, LocalSession, ServingApi, SessionListener, SessionRequest, SessionResult } from './serving-api.js';
+import { TreeStateMachine } from './tree-machine.js';
+import { decodeWire, encodeWire, type WireMessage } from './wire.js';
+
+export interface PeerOptions {
+  readonly transport: Transport;
+  readonly storage: ReplicaStorage;
+  readonly clock: Clock;
+  /** Seeds every random choice (Raft's election timeouts, session ids, the incarnation). Give each
+   *  start of one peer id a different seed: the incarnation tells a restarted peer's requests from
+   *  its previous life's (it also mixes in the clock). */
+  readonly seed: number;
+  /** The first voters of a new ensemble, or EMPTY_CONFIG (the default) to join one. Ignored when
+   *  storage holds state. */
+  readonly bootstrap?: Config;
+  /** Peers to ask to join through (any member will do: non-leaders answer with a leader hint). */
+  readonly contacts?: readonly PeerId[];
+  /** The number of voters the leader aims for: odd, 1..TARGET_VOTERS_MAX (default 3). */
+  readonly targetVoters?: number;
+  readonly timing?: Partial<PeerTiming>;
+  /** Raft's own knobs (the id and PRNG come from this peer). */
+  readonly raft?: Omit<RaftOptions, 'id' | 'prng'>;
+  /** Every replica of one ensemble must use the same tree limits. */
+  readonly treeLimits?: Partial<TreeLimits>;
+  readonly snapshotEntriesInterval?: number;
+}
+
+/** API.md's keeper.status(), plus what this runtime counts. */
+export interface PeerStatus {
+  readonly peerId: PeerId;
+  readonly role: 'leader' | 'follower' | 'candidate' | 'observer';
+  readonly term: number;
+  readonly leaderId: PeerId | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  /** The last index in this peer's log (committed or not). */
+  readonly lastIndex: number;
+  readonly voters: string[];
+  readonly observers: string[];
+  /** This peer leads, or hears from a leader (writes can commit). */
+  readonly quorum: boolean;
+  /** Sessions served by this peer. */
+  readonly sessions: number;
+  /** This peer learned it was removed from the configuration (it asks to join again). */
+  readonly removed: boolean;
+  readonly stopped: boolean;
+  readonly counters: PeerCounters;
+}
+
+type StartResult = { ok: true; peer: Peer } | { ok: false; error: Error };
+
+const HEX = '0123456789abcdef';
+
+function hex32(value: number): string {
+  let out = '';
+  for (let shift = 28; shift >= 0; shift -= 4) out += HEX[(value >>> shift) & 0xf];
+  return out;
+}
+
+export class Peer implements ServingApi {
+  readonly peerId: PeerId;
+  private readonly timing: PeerTiming;
+  private readonly counters = newCounters();
+  private readonly machine: TreeStateMachine;
+  private readonly ids: Prng;
+  private readonly raftPrng: Prng;
+  private readonly incarnation: string;
+  private readonly targetVoters: number;
+  private readonly contacts: readonly PeerId[];
+  private readonly lastHeard = new Map<PeerId, number>();
+  private readonly host: PeerHost;
+  private readonly leader: LeaderDuties;
+  private readonly serving: ServingDuties;
+  private replicaValue: Replica | null = null;
+  private requestCounter = 0;
+
+  private depth = 0;
+  private tasks: (() => void)[] = [];
+  private notices: (() => void)[] = [];
+  private readonly timers = new Set<Cancel>();
+  private stopped = false;
+  private fatal: Error | null = null;
+
+  private committed: { config: Config; index: number } = { config: EMPTY_CONFIG, index: 0 };
+  private removed: { by: PeerId; configIndex: number } | null = null;
+  private leaderHint: PeerId | null = null;
+  private lastLeader: PeerId | null = null;
+  private lastJoinAt = Number.NEGATIVE_INFINITY;
+  private leaving: { readonly startedAt: number; phase: 'closing' | 'transfer'; transferAt: number; closesLeft: number; readonly done: () => void } | null = null;
+  private readonly statusListeners = new Set<(status: PeerStatus) => void>();
+  private lastStatusKey = '';
+
+  private constructor(private readonly options: PeerOptions) {
+    this.peerId = options.transport.self;
+    this.timing = resolveTiming(options.timing);
+    const target = options.targetVoters ?? TARGET_VOTERS_DEFAULT;
+    assert(Number.isInteger(target) && target >= 1 && target <= TARGET_VOTERS_MAX && target % 2 === 1, `targetVoters ${target} is odd, 1..${TARGET_VOTERS_MAX}`);
+    this.targetVoters = target;
+    this.contacts = (options.contacts ?? []).filter((id) => id !== this.peerId);
+    const prng = new Prng(options.seed);
+    this.raftPrng = prng.fork();
+    this.ids = prng.fork();
+    this.incarnation = `${hex32(this.ids.u32())}${hex32(this.ids.u32())}-${Math.floor(Math.abs(options.clock.now())).toString(36)}`;
+    this.machine = new TreeStateMachine(options.treeLimits ?? {});
+    this.host = this.makeHost();
+    this.leader = new LeaderDuties(this.host);
+    this.serving = new ServingDuties(this.host);
+    this.machine.listener = { applied: (entry, record, applied) => this.internal(() => this.onRecordApplied(entry, record, applied)) };
+  }
+
+  /** Loads the replica from storage (or bootstraps it) and starts the peer. */
+  static start(options: PeerOptions, done: (result: StartResult) => void): void {
+    const peer = new Peer(options);
+    Replica.start(
+      {
+        raft: { ...options.raft, id: peer.peerId, prng: peer.raftPrng },
+        storage: options.storage,
+        stateMachine: peer.machine,
+        send: (message) => peer.sendRaft(message),
+        bootstrap: options.bootstrap ?? EMPTY_CONFIG,
+        events: peer.replicaEvents(),
+        ...(options.snapshotEntriesInterval === undefined ? {} : { snapshotEntriesInterval: options.snapshotEntriesInterval }),
+      },
+      (result) => {
+        if (!result.ok) return done(result);
+        peer.attach(result.replica);
+        done({ ok: true, peer });
+      },
+    );
+  }
+
+  private get replica(): Replica {
+    const replica = this.replicaValue;
+    assert(replica !== null, 'the peer has started');
+    return replica;
+  }
+
+  /** The local replica's tree (read-only use: tests, the status board). */
+  get tree(): DataTree {
+    return this.machine.tree;
+  }
+
+  private makeHost(): PeerHost {
+    const replica = (): Replica => this.replica;
+    const tree = (): DataTree => this.machine.tree;
+    return {
+      id: this.peerId,
+      incarnation: this.incarnation,
+      timing: this.timing,
+      counters: this.counters,
+      targetVoters: this.targetVoters,
+      get replica() {
+        return replica();
+      },
+      get tree() {
+        return tree();
+      },
+      lastHeard: this.lastHeard,
+      now: () => this.now(),
+      send: (to, message) => this.send(to, message),
+      defer: (task) => this.defer(task),
+      notify: (notice) => this.notices.push(notice),
+      nextRequestId: () => `${this.incarnation}.${(this.requestCounter += 1)}`,
+      randomHex: () => `${hex32(this.ids.u32())}${hex32(this.ids.u32())}`,
+      leaderContact: () => this.leaderContact(),
+      committedConfig: () => this.committed,
+    };
+  }
+
+  private now(): number {
+    return Math.floor(this.options.clock.now());
+  }
+
+  // --- The loop -----------------------------------------------------------------------------------
+
+  /**
+   * Runs `task` now, or after the current step if the peer is busy; then queued tasks, then the
+   * client callbacks, in order. A client callback that throws does not disturb the peer (this may
+   * run inside the Replica's Ready loop, from a storage callback): its error is rethrown from a
+   * fresh `clock.after(0)` timer, where the platform (or the simulator) reports it.
+   */
+  private external(task: () => void): void {
+    if (this.depth > 0) {
+      this.defer(task);
+      return;
+    }
+    this.depth = 1;
+    try {
+      task();
+      for (;;) {
+        const next = this.tasks.shift();
+        if (next !== undefined) {
+          next();
+          continue;
+        }
+        const notice = this.notices.shift();
+        if (notice !== undefined) {
+          this.runNotice(notice);
+          continue;
+        }
+        if (!this.queueStatusNotices()) break;
+      }
+    } finally {
+      this.depth = 0;
+    }
+  }
+
+  private runNotice(notice: () => void): void {
+    try {
+      notice();
+    } catch (error) {
+      this.counters.callbackErrors += 1;
+      this.options.clock.after(0, () => {
+        throw error;
+      });
+    }
+  }
+
+  /** Runs `task` at once: within a step when one is running, else as a step of its own. */
+  private internal(task: () => void): void {
+    if (this.depth > 0) task();
+    else this.external(task);
+  }
+
+  private defer(task: () => void): void {
+    if (this.tasks.length >= PEER_TASKS_QUEUED_MAX) {
+      this.counters.dropped.overloaded += 1;
+      return;
+    }
+    this.tasks.push(task);
+  }
+
+  private schedule(ms: number, tick: () => void): void {
+    const cancel = this.options.clock.after(ms, () => {
+      this.timers.delete(cancel);
+      if (this.stopped) return;
+      this.schedule(ms, tick);
+      this.external(tick);
+    });
+    this.timers.add(cancel);
+  }
+
+  // --- Start, stop, leave -------------------------------------------------------------------------
+
+  private attach(replica: Replica): void {
+    this.replicaValue = replica;
+    if (this.committed.index === 0) this.committed = { config: replica.inspectLog().snapshot.config, index: replica.inspectLog().snapshot.index };
+    this.options.transport.onMessage((from, bytes) => this.onMessage(from, bytes));
+    this.schedule(this.timing.raftTickMs, () => this.raftTick());
+    this.schedule(this.timing.sessionTickMs, () => this.sessionTick());
+    this.schedule(this.timing.containerSweepIntervalMs, () => this.leader.sweep());
+    this.external(() => {
+      const config = replica.status().config;
+      // A lone voter need not wait an election timeout to find nobody else: campaign at once.
+      if (config.voters.length === 1 && config.voters[0] === this.peerId) replica.withNode((node) => node.campaign());
+      this.joinTick();
+    });
+  }
+
+  /** Stops at once: timers cancelled, the replica stopped, pending requests fail with
+   *  CONNECTIONLOSS. Sessions stay in the ensemble until they expire (use leave() to close them). */
+  stop(): void {
+    this.external(() => this.stopNow('the peer stopped'));
+  }
+
+  private stopNow(reason: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const cancel of [...this.timers]) cancel();
+    this.timers.clear();
+    this.replicaValue?.stop();
+    this.serving.shutdown(reason);
+  }
+
+  /**
+   * Leaves gracefully: closes the sessions served here (their ephemerals go at once), hands
+   * leadership to the most caught-up voter if this peer leads, then stops. Each phase waits at
+   * most `timing.leaveWaitMs`. `done` is called once stopped.
+   */
+  leave(done: () => void): void {
+    this.external(() => {
+      if (this.stopped || this.leaving !== null) {
+        this.notices.push(done);
+        return;
+      }
+      const ids = this.serving.sessionIds();
+      this.leaving = { startedAt: this.now(), phase: 'closing', transferAt: 0, closesLeft: ids.length, done };
+      for (const id of ids) {
+        this.serving.closeSession(id, () => {
+          if (this.leaving !== null) this.leaving.closesLeft -= 1;
+          this.defer(() => this.leaveStep());
+        });
+      }
+      this.leaveStep();
+    });
+  }
+
+  private leaveStep(): void {
+    const leaving = this.leaving;
+    if (leaving === null || this.stopped) return;
+    const now = this.now();
+    if (leaving.phase === 'closing') {
+      if (leaving.closesLeft > 0 && now - leaving.startedAt < this.timing.leaveWaitMs) return;
+      leaving.phase = 'transfer';
+      leaving.transferAt = now;
+      this.leader.leaving = true;
+      if (!this.startTransfer()) return this.finishLeave();
+    }
+    if (this.leader.term === null || now - leaving.transferAt >= this.timing.leaveWaitMs) this.finishLeave();
+  }
+
+  /** Starts a leadership transfer to the most caught-up active voter; false if there is none. */
+  private startTransfer(): boolean {
+    const status = this.replica.status();
+    if (status.role !== 'leader' || status.progress === null) return false;
+    const target = status.progress
+      .filter((p) => p.id !== this.peerId && !p.isLearner && p.recentActive)
+      .sort((a, b) => b.match - a.match || (a.id < b.id ? -1 : 1))[0];
+    if (target === undefined) return false;
+    this.replica.withNode((node) => {
+      node.transferLeadership(target.id);
+    });
+    return true;
+  }
+
+  private finishLeave(): void {
+    const leaving = this.leaving;
+    assert(leaving !== null, 'finishLeave: leaving');
+    this.stopNow('the peer left');
+    this.notices.push(leaving.done);
+  }
+
+  // --- Timers -------------------------------------------------------------------------------------
+
+  private raftTick(): void {
+    if (this.removed === null) this.replica.tick();
+    this.serving.raftTick();
+    this.leader.raftTick();
+    if (this.now() - this.lastJoinAt >= this.timing.joinRetryMs) this.joinTick();
+    this.leaveStep();
+  }
+
+  private sessionTick(): void {
+    this.serving.sessionTick();
+    this.leader.sessionTick();
+    this.pruneLastHeard();
+  }
+
+  /** A non-member (joining, or removed) asks to join, through its contacts and any leader it knows. */
+  private joinTick(): void {
+    const status = this.replica.status();
+    if (isMember(status.config, this.peerId) && this.removed === null) return;
+    this.lastJoinAt = this.now();
+    const targets = new Set<PeerId>(this.contacts);
+    for (const id of [this.leaderHint, status.leader, this.removed?.by ?? null]) if (id !== null && id !== this.peerId) targets.add(id);
+    if (targets.size === 0) return;
+    this.counters.joinRequests += 1;
+    for (const to of targets) this.send(to, { kind: 'join' });
+  }
+
+  /** Forgets when it heard from peers that are neither members nor heard from lately. */
+  private pruneLastHeard(): void {
+    const config = this.replica.status().config;
+    const now = this.now();
+    for (const [peer, heard] of this.lastHeard) {
+      if (!isMember(config, peer) && now - heard > this.timing.learnerUnreachableMs) this.lastHeard.delete(peer);
+    }
+  }
+
+  // --- Messages -----------------------------------------------------------------------------------
+
+  private sendRaft(message: Message): void {
+    this.options.transport.send(message.to, encodeWire({ kind: 'raft', message }));
+  }
+
+  /** Sends a wire message; one to this peer itself is handled after the current step. */
+  private send(to: PeerId, message: WireMessage): void {
+    if (this.stopped) return;
+    if (to === this.peerId) {
+      this.defer(() => this.dispatch(this.peerId, message));
+      return;
+    }
+    this.options.transport.send(to, encodeWire(message));
+  }
+
+  private onMessage(from: PeerId, bytes: Uint8Array): void {
+    if (this.stopped) {
+      this.counters.dropped.stopped += 1;
+      return;
+    }
+    this.external(() => {
+      if (this.stopped) {
+        this.counters.dropped.stopped += 1;
+        return;
+      }
+      const decoded = decodeWire(bytes);
+      if (!decoded.ok) {
+        this.counters.dropped[decoded.reason] += 1;
+        return;
+      }
+      this.dispatch(from, decoded.message);
+    });
+  }
+
+  private dispatch(from: PeerId, message: WireMessage): void {
+    if (from !== this.peerId) this.lastHeard.set(from, this.now());
+    switch (message.kind) {
+      case 'raft':
+        return this.onRaft(from, message.message);
+      case 'forward':
+        return this.leader.onForward(from, message.forward);
+      case 'forward-refused':
+        return this.serving.onRefused(message.refusal);
+      case 'ping':
+        return this.leader.onPing(message.sessions);
+      case 'join':
+        return this.onJoin(from);
+      case 'leader-hint':
+        if (message.leader !== null && message.leader !== this.peerId) this.leaderHint = message.leader;
+        return;
+      case 'removed':
+        return this.onRemoved(from, message.term, message.configIndex);
+    }
+  }
+
+  private onRaft(from: PeerId, message: Message): void {
+    if (message.from !== from) {
+      this.counters.dropped.spoofed += 1;
+      return;
+    }
+    if (message.to !== this.peerId) {
+      this.counters.dropped.misaddressed += 1;
+      return;
+    }
+    if (this.leader.term !== null) this.leader.noticeSender(from, this.replica.status().config);
+    const queued = this.replica.withNode((node) => {
+      if (!node.step(message).ok) this.counters.dropped['raft-refused'] += 1;
+    });
+    if (!queued) this.counters.dropped.overloaded += 1;
+  }
+
+  private onJoin(from: PeerId): void {
+    if (this.leader.term !== null) {
+      this.leader.onJoin(from);
+      return;
+    }
+    const status = this.replica.status();
+    this.send(from, { kind: 'leader-hint', term: status.term, leader: status.leader });
+  }
+
+  private onRemoved(from: PeerId, term: number, configIndex: number): void {
+    const replica = this.replica;
+    if (term < replica.status().term) return;
+    const log = replica.inspectLog();
+    let latestConfigIndex = log.snapshot.index;
+    for (let i = log.entries.length - 1; i >= 0; i--) {
+      const entry = log.entries[i] as Entry;
+      if (entry.kind === 'config') {
+        latestConfigIndex = entry.index;
+        break;
+      }
+    }
+    // A committed configuration at least as new as ours leaves us out: we were removed.
+    if (configIndex < latestConfigIndex) return;
+    if (this.removed === null) this.counters.removedNoticesAccepted += 1;
+    this.removed = { by: from, configIndex };
+    this.leaderHint = from;
+  }
+
+  // --- Replica callbacks --------------------------------------------------------------------------
+
+  private replicaEvents(): ReplicaEvents {
+    return {
+      softState: (state) => this.internal(() => this.onSoftState(state)),
+      readState: (state) => this.internal(() => this.onReadState(state)),
+      applied: (entry) => this.internal(() => this.onApplied(entry)),
+      restored: (snapshot) => this.internal(() => this.onRestored(snapshot)),
+      fatal: (error) => this.internal(() => this.onFatal(error)),
+    };
+  }
+
+  private onSoftState(state: SoftState): void {
+    if (state.leader !== null && state.leader !== this.lastLeader) this.counters.electionsSeen += 1;
+    this.lastLeader = state.leader;
+    if (state.leader !== null && state.leader !== this.peerId) this.leaderHint = state.leader;
+    if (this.replicaValue === null) return;
+    this.leader.observe(this.replicaValue.status());
+    this.serving.pumpOutbox();
+  }
+
+  private onReadState(state: ReadState): void {
+    if (this.replicaValue === null) return;
+    this.serving.onReadState(state);
+  }
+
+  private onRecordApplied(entry: Entry, record: LogRecord, applied: Applied): void {
+    if (this.replicaValue === null) return; // replaying the log at start: nobody to tell
+    this.leader.onRecordApplied(entry, record, applied);
+    this.serving.onRecordApplied(entry, record, applied);
+  }
+
+  private onApplied(entry: Entry): void {
+    if (entry.kind === 'config') {
+      const decoded = decodeConfigEntry(entry.data);
+      assert(decoded.ok, `config entry ${entry.index} decodes`);
+      this.committed = { config: decoded.value.config, index: entry.index };
+      if (this.removed !== null && entry.index > this.removed.configIndex && isMember(decoded.value.config, this.peerId)) this.removed = null;
+    }
+    if (this.replicaValue === null) return;
+    this.leader.onAppliedIndex();
+    this.serving.onAppliedIndex(entry.index);
+  }
+
+  private onRestored(snapshot: Snapshot): void {
+    this.committed = { config: snapshot.meta.config, index: snapshot.meta.index };
+    if (this.removed !== null && snapshot.meta.index > this.removed.configIndex && isMember(snapshot.meta.config, this.peerId)) this.removed = null;
+    if (this.replicaValue === null) return;
+    this.serving.onRestored();
+  }
+
+  private onFatal(error: Error): void {
+    this.fatal = error;
+    this.stopNow(`storage failed: ${error.message}`);
+  }
+
+  /** The storage error that stopped this peer, if any. */
+  get fatalError(): Error | null {
+    return this.fatal;
+  }
+
+  // --- Status -------------------------------------------------------------------------------------
+
+  private leaderContact(): boolean {
+    if (this.stopped) return false;
+    const status = this.replica.status();
+    if (status.role === 'leader') return true;
+    if (status.leader === null) return false;
+    const heard = this.lastHeard.get(status.leader);
+    return heard !== undefined && this.now() - heard <= this.timing.leaderSilenceMs;
+  }
+
+  status(): PeerStatus {
+    const raft = this.replica.status();
+    const config = raft.config;
+    let role: PeerStatus['role'];
+    if (raft.role === 'leader') role = 'leader';
+    else if (!isVoter(config, this.peerId) || this.removed !== null) role = 'observer';
+    else if (raft.role === 'candidate' || raft.role === 'pre-candidate') role = 'candidate';
+    else role = 'follower';
+    const dropped = { ...this.counters.dropped };
+    return {
+      peerId: this.peerId,
+      role,
+      term: raft.term,
+      leaderId: raft.leader,
+      commitIndex: raft.commit,
+      appliedIndex: this.replica.applied,
+      lastIndex: raft.lastIndex,
+      voters: [...config.voters],
+      observers: [...config.learners],
+      quorum: this.leaderContact(),
+      sessions: this.serving.sessionCount,
+      removed: this.removed !== null,
+      stopped: this.stopped,
+      counters: { ...this.counters, dropped },
+    };
+  }
+
+  /** Calls `listener` whenever the role, term, leader, membership, quorum or removal changes
+   *  (not on every commit). Returns the unsubscribe function. */
+  onStatus(listener: (status: PeerStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Queues a notice for each status listener if the status changed; true if it did. */
+  private queueStatusNotices(): boolean {
+    if (this.statusListeners.size === 0 || this.replicaValue === null) return false;
+    const status = this.status();
+    const key = JSON.stringify([status.role, status.term, status.leaderId, status.voters, status.observers, status.quorum, status.removed, status.stopped]);
+    if (key === this.lastStatusKey) return false;
+    this.lastStatusKey = key;
+    for (const listener of [...this.statusListeners]) this.notices.push(() => listener(status));
+    return true;
+  }
+
+  // --- ServingApi ---------------------------------------------------------------------------------
+
+  openSession(options: { timeoutMs: number; listener: SessionListener }, done: Done<{ ok: true; session: LocalSession } | { ok: false; code: FailureName }>): void {
+    this.external(() => {
+      if (this.stopped) return this.notices.push(() => done({ ok: false, code: 'CONNECTIONLOSS' }));
+      this.serving.openSession(options, done);
+    });
+  }
+
+  closeSession(sessionId: string, done: Done<{ ok: true } | { ok: false; code: FailureName }>): void {
+    this.external(() => {
+      if (this.stopped) return this.notices.push(() => done({ ok: false, code: 'CONNECTIONLOSS' }));
+      this.serving.closeSession(sessionId, done);
+    });
+  }
+
+  addAuth(sessionId: string, id: Id): void {
+    this.external(() => this.serving.addAuth(sessionId, id));
+  }
+
+  submit(sessionId: string, request: SessionRequest, done: Done<SessionResult>): void {
+    this.external(() => {
+      if (this.stopped) return this.notices.push(() => done({ ok: false, code: 'CONNECTIONLOSS', reason: 'the peer stopped' }));
+      this.serving.submit(sessionId, request, done);
+    });
+  }
+}
