@@ -23,6 +23,8 @@ import { KeeperError, type FailureName } from '../core/errors.js';
 import { AUTH_IDS_MAX } from '../core/limits.js';
 import type { ACL, CreateRequest, Id, MultiOp, OpResult, PersistentWatchMode, Stat, WatchEvent } from '../core/tree/types.js';
 import type { LocalSession, SessionListener, SessionRequest, SessionResult, SessionState } from '../peer/serving-api.js';
+// Type only (erased): keeper.locks's shape. The implementation is loaded lazily (see `get locks`).
+import type { LockManager } from '../recipes/web-locks.js';
 import { digestId } from './digest.js';
 import { Emitter, reportToConsole, type ErrorReporter } from './emitter.js';
 import { answeredError, endedError, MultiError, refusedResults } from './errors.js';
@@ -412,6 +414,22 @@ export class Keeper {
     });
   }
 
+  // --- keeper.locks ------------------------------------------------------------------------
+  //
+  // navigator.locks, ensemble-wide (API.md, Recipes). The facade lives in the recipes layer
+  // (src/recipes/web-locks.ts), which sits above the client and uses only its public API; so the
+  // client never imports it statically — no import cycle, and an app that never touches
+  // keeper.locks does not bundle the recipes. The first call loads it with a dynamic import; calls
+  // made meanwhile run in call order once it is loaded.
+
+  #locks: LockManager | null = null;
+
+  /** The Web Locks API across the ensemble: `request(name, [options], callback)` and `query()`. */
+  get locks(): LockManager {
+    this.#locks ??= lazyLockManager(() => import('../recipes/web-locks.js').then((recipes) => recipes.createLockManager(this)));
+    return this.#locks;
+  }
+
   // --- internals ---------------------------------------------------------------------------
 
   async #open(timeoutMs: number): Promise<void> {
@@ -665,4 +683,14 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/** A LockManager whose implementation is loaded on first use (see Keeper's `get locks`). */
+function lazyLockManager(load: () => Promise<LockManager>): LockManager {
+  let loaded: Promise<LockManager> | null = null;
+  const manager = (): Promise<LockManager> => (loaded ??= load());
+  return {
+    request: (...args: unknown[]) => manager().then((locks) => (locks.request as (...given: unknown[]) => Promise<never>)(...args)),
+    query: () => manager().then((locks) => locks.query()),
+  } as LockManager;
 }
