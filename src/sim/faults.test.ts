@@ -1,8 +1,9 @@
 // Proves the fault schedule generator: the same seed, nodes and profile give the same schedule;
 // every schedule is well formed (sorted, within the fault phase, crash/restart and pause/resume
 // alternating per node, never more than a minority down, one 'heal-all' last at the start of the
-// quiet phase) and bounded; the checker catches malformed schedules; and scheduleFaults applies
-// each event to the target at its time.
+// quiet phase) and bounded; leader-targeted crashes and pauses are marked at the asked rate and
+// handed to the target as such; the checker catches malformed schedules; and scheduleFaults
+// applies each event to the target at its time.
 
 import { describe, expect, it } from 'vitest';
 import { testSeed, withSeed } from '../test-support/seed.js';
@@ -83,6 +84,34 @@ describe('generateFaultSchedule', () => {
       }
     }
     expect(mostDown).toBeGreaterThan(minorityOf(NODES.length));
+  });
+});
+
+describe('leader-targeted faults', () => {
+  it('marks about the asked share of crashes and pauses, draws nothing without the option, and passes the mark on', () => {
+    const profile: FaultProfile = { ...FAULT_PROFILES.chaos, leaderTargetProbability: 0.5 };
+    let marked = 0;
+    let struck = 0;
+    for (let seed = 0; seed < 20; seed++) {
+      const schedule = generateFaultSchedule({ seed, nodes: NODES, profile });
+      expect(checkFaultSchedule(schedule, { nodesDownMax: minorityOf(NODES.length) })).toEqual([]);
+      for (const event of schedule.events) {
+        if (event.kind !== 'crash' && event.kind !== 'pause') continue;
+        struck += 1;
+        if (event.leader === true) marked += 1;
+      }
+      const plain = generateFaultSchedule({ seed, nodes: NODES, profile: FAULT_PROFILES.chaos });
+      expect(plain.events.some((event) => 'leader' in event)).toBe(false);
+    }
+    expect(marked / struck).toBeGreaterThan(0.35);
+    expect(marked / struck).toBeLessThan(0.65);
+    const calls: string[] = [];
+    const target = { crash: (node: string, options?: { preferLeader?: boolean }) => calls.push(`crash ${node} ${options?.preferLeader === true}`) } as unknown as FaultTarget;
+    const scheduler = new Scheduler();
+    scheduleFaults(scheduler, { seed: 0, profile: 'x', nodes: NODES, quietFromMs: 10, events: [{ atMs: 1, kind: 'crash', node: 'n1', leader: true }, { atMs: 2, kind: 'crash', node: 'n2' }] }, target);
+    scheduler.runUntilIdle();
+    expect(calls).toEqual(['crash n1 true', 'crash n2 false']);
+    expect(describeFault({ atMs: 1, kind: 'pause', node: 'n3', leader: true })).toBe('1 pause n3 (or the leader)');
   });
 });
 

@@ -29,9 +29,11 @@ export type FaultEvent =
   /** Messages from `from` to `to` are lost; the other direction works. */
   | { readonly atMs: number; readonly kind: 'partition-one-way'; readonly from: readonly string[]; readonly to: readonly string[] }
   | { readonly atMs: number; readonly kind: 'heal' }
-  | { readonly atMs: number; readonly kind: 'crash'; readonly node: string }
+  /** `leader`: the target crashes (pauses) the node leading at that moment instead of `node`
+   *  when it can (`node` then names the slot the generator counted as down). */
+  | { readonly atMs: number; readonly kind: 'crash'; readonly node: string; readonly leader?: true }
   | { readonly atMs: number; readonly kind: 'restart'; readonly node: string }
-  | { readonly atMs: number; readonly kind: 'pause'; readonly node: string }
+  | { readonly atMs: number; readonly kind: 'pause'; readonly node: string; readonly leader?: true }
   | { readonly atMs: number; readonly kind: 'resume'; readonly node: string }
   | { readonly atMs: number; readonly kind: 'loss-burst'; readonly probability: number }
   | { readonly atMs: number; readonly kind: 'loss-burst-end' }
@@ -71,6 +73,9 @@ export interface FaultProfile {
   readonly nodesDownMax?: number;
   /** Drift ratios are drawn from [-driftRatioMax, driftRatioMax]. */
   readonly driftRatioMax: number;
+  /** The chance that a crash or pause strikes whichever node leads at that moment (resolved by
+   *  the target; Jepsen's "kill the primary" nemesis). Absent: 0, and no draw is made. */
+  readonly leaderTargetProbability?: number;
 }
 
 const NO_FAULTS: Readonly<Record<FaultChoice, number>> = {
@@ -143,6 +148,8 @@ function assertProfile(profile: FaultProfile, nodeCount: number): void {
   assert(profile.lossProbability >= 0 && profile.lossProbability <= 1, 'lossProbability in [0, 1]');
   assert(profile.duplicateProbability >= 0 && profile.duplicateProbability <= 1, 'duplicateProbability in [0, 1]');
   assert(profile.driftRatioMax >= 0 && profile.driftRatioMax <= CLOCK_DRIFT_RATIO_MAX, 'driftRatioMax within CLOCK_DRIFT_RATIO_MAX');
+  const leader = profile.leaderTargetProbability;
+  if (leader !== undefined) assert(leader >= 0 && leader <= 1, 'leaderTargetProbability in [0, 1]');
   const down = profile.nodesDownMax;
   if (down !== undefined) assert(Number.isInteger(down) && down >= 0 && down <= nodeCount, 'nodesDownMax within the nodes');
 }
@@ -284,7 +291,8 @@ function startFault(state: GeneratorState, choice: FaultChoice, now: number): vo
     case 'crash':
     case 'pause': {
       const node = prng.pick(state.nodes.filter((candidate) => (state.downUntil.get(candidate) ?? 0) <= now));
-      events.push({ atMs: now, kind: choice, node });
+      const leader = profile.leaderTargetProbability !== undefined && prng.chance(profile.leaderTargetProbability);
+      events.push(leader ? { atMs: now, kind: choice, node, leader: true } : { atMs: now, kind: choice, node });
       const range = choice === 'crash' ? profile.crashMs : profile.pauseMs;
       const kind = choice === 'crash' ? 'restart' : 'resume';
       // A node down for 0 ms would be up again at the same instant: at least 1 ms.
@@ -375,9 +383,10 @@ export interface FaultTarget {
   partition(groups: readonly (readonly string[])[]): void;
   partitionOneWay(from: readonly string[], to: readonly string[]): void;
   heal(): void;
-  crash(node: string): void;
+  /** `options.preferLeader`: strike the current leader instead when there is one (see the event). */
+  crash(node: string, options?: { readonly preferLeader?: boolean }): void;
   restart(node: string): void;
-  pause(node: string): void;
+  pause(node: string, options?: { readonly preferLeader?: boolean }): void;
   resume(node: string): void;
   /** A probability starts a burst; null ends it (back to the links' own setting). */
   lossBurst(probability: number | null): void;
@@ -398,11 +407,11 @@ export function applyFault(target: FaultTarget, event: FaultEvent): void {
     case 'heal':
       return target.heal();
     case 'crash':
-      return target.crash(event.node);
+      return event.leader === true ? target.crash(event.node, { preferLeader: true }) : target.crash(event.node);
     case 'restart':
       return target.restart(event.node);
     case 'pause':
-      return target.pause(event.node);
+      return event.leader === true ? target.pause(event.node, { preferLeader: true }) : target.pause(event.node);
     case 'resume':
       return target.resume(event.node);
     case 'loss-burst':
@@ -442,8 +451,9 @@ export function describeFault(event: FaultEvent): string {
     case 'partition-one-way':
       return `${at} partition-one-way {${event.from.join(',')}} -/-> {${event.to.join(',')}}`;
     case 'crash':
-    case 'restart':
     case 'pause':
+      return `${at} ${event.kind} ${event.node}${event.leader === true ? ' (or the leader)' : ''}`;
+    case 'restart':
     case 'resume':
     case 'join':
     case 'leave':

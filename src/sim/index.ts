@@ -1,7 +1,8 @@
 /**
  * The deterministic simulator's pieces: virtual time and events, a faulty network, a disk with
  * fsync, node threads and tick sources with pauses and drift, fault schedules, and the host that
- * wires them for one node. Everything random comes from a seeded Prng; nothing reads real time.
+ * wires them for one node; and the Raft simulator built on them (raft/). Everything random comes
+ * from a seeded Prng; nothing reads real time.
  */
 
 export * from './scheduler.js';
@@ -12,3 +13,4 @@ export * from './clock.js';
 export * from './process.js';
 export * from './faults.js';
 export * from './host.js';
+export * from './raft/index.js';
