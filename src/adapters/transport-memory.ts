@@ -15,16 +15,21 @@
  * flight to and from it are lost, as they are when a data channel closes), and `heal()`. A message
  * is checked when sent and again when delivered. `inject` delivers raw bytes as if a peer had
  * sent them (for malformed-input tests). Bytes are copied on send, so nobody shares buffers.
+ * A message over `messageBytesMax` (default WIRE_MESSAGE_BYTES_MAX, as the WebRTC mesh) is
+ * refused and counted as dropped, so the runtime meets the same limit on every transport.
  */
 
 import { assert } from '../core/assert.js';
 import type { PeerId } from '../core/consensus/index.js';
+import { WIRE_MESSAGE_BYTES_MAX } from '../peer/constants.js';
 import type { Transport } from '../peer/interfaces.js';
 
 export type MemoryDelivery = 'sync' | ((deliver: () => void) => void);
 
 export interface MemoryNetworkOptions {
   readonly delivery?: MemoryDelivery;
+  /** The largest message sent (default WIRE_MESSAGE_BYTES_MAX); larger ones are dropped. */
+  readonly messageBytesMax?: number;
 }
 
 interface InFlight {
@@ -87,6 +92,7 @@ export class MemoryNetwork {
   private readonly blocked = new Set<string>();
   private groupOf: Map<PeerId, number> | null = null;
   private readonly delivery: MemoryDelivery;
+  private readonly messageBytesMax: number;
   /** 'sync' mode: one FIFO drained by the outermost send. */
   private readonly syncQueue: InFlight[] = [];
   private draining = false;
@@ -97,6 +103,7 @@ export class MemoryNetwork {
 
   constructor(options: MemoryNetworkOptions = {}) {
     this.delivery = options.delivery ?? 'sync';
+    this.messageBytesMax = options.messageBytesMax ?? WIRE_MESSAGE_BYTES_MAX;
   }
 
   /** A transport for `id` (replacing any earlier one: a restarted peer). */
@@ -184,6 +191,10 @@ export class MemoryNetwork {
   send(from: PeerId, to: PeerId, bytes: Uint8Array): void {
     this.stats.sent += 1;
     for (const tap of this.taps) tap(from, to, bytes);
+    if (bytes.length > this.messageBytesMax) {
+      this.stats.dropped += 1;
+      return;
+    }
     this.enqueue(from, to, bytes.slice());
   }
 
