@@ -51,6 +51,12 @@ export const LEADER_SILENCE_MS = ELECTION_TIMEOUT_TICKS_DEFAULT * RAFT_TICK_MS;
 /** A peer that is not a member of the configuration (joining, or removed) asks to join this often. */
 export const JOIN_RETRY_MS = 1000;
 
+/** A member that has heard no leader for this long asks to join again (every JOIN_RETRY_MS): its
+ *  membership may be an uncommitted config entry that the next leader never had, so no leader
+ *  knows to contact it, and a learner never campaigns (the peer simulator found this). A leader
+ *  that has it as a member ignores the JOIN. Four election timeouts: well past a normal election. */
+export const MEMBER_REJOIN_SILENCE_MS = 4 * LEADER_SILENCE_MS;
+
 /** A voter the leader has not heard from for this long is demoted to learner (and a healthy
  *  learner promoted in its place). Far beyond a tab's restart or slot hand-over (~ms), a hidden
  *  tab's 1 s timers and several election timeouts; short enough that an ensemble regains its fault

@@ -74,8 +74,22 @@ export function newCounters(): PeerCounters {
   };
 }
 
+/**
+ * TEST-ONLY unsafe deviations of the runtime, each off by default and each a one-line change marked
+ * `UNSAFE RUNTIME MUTATION` where it acts. They exist so that the peer simulator (src/sim/peer) can
+ * prove its checkers fail when the runtime breaks a rule; never set one outside such a test.
+ */
+export interface UnsafeRuntimeMutations {
+  /** Answer a write (its `done`) BEFORE queueing the watch events its entry fired, breaking the
+   *  rule that a client sees its watch event before any result that reflects the change
+   *  (serving.ts onRecordApplied; ZooKeeper's FinalRequestProcessor order reversed). */
+  readonly resultBeforeWatchEvents?: boolean;
+}
+
 export interface PeerHost {
   readonly id: PeerId;
+  /** Test-only unsafe mutations (all off in every real peer). */
+  readonly unsafeRuntimeMutations: UnsafeRuntimeMutations;
   /** Random per start of this peer: request ids and stream ids carry it. */
   readonly incarnation: string;
   readonly timing: PeerTiming;

@@ -4,12 +4,12 @@
  * wire.ts for the messages, constants.ts for every time and limit, and docs/architecture.md.
  */
 
-export { Peer, type PeerOptions, type PeerStatus } from './peer.js';
+export { Peer, type PeerObserver, type PeerOptions, type PeerStatus } from './peer.js';
 export { createStandalonePeer, type StandalonePeer, type StandalonePeerOptions } from './standalone.js';
 export { RealClock, realSeed } from './clock-real.js';
 export { ManualClock } from './clock-manual.js';
 export * from './constants.js';
-export type { PeerCounters, DropReason } from './host.js';
+export type { PeerCounters, DropReason, UnsafeRuntimeMutations } from './host.js';
 export type { Cancel, Clock, PersistBatch, ReplicaStorage, StateMachine, Transport } from './interfaces.js';
 export type { AddWatchRequest, Done, LocalSession, RemoveWatchesRequest, ServingApi, SessionListener, SessionRequest, SessionResult, SessionState } from './serving-api.js';
 export { Replica, type ReplicaEvents, type ReplicaOptions } from './replica.js';

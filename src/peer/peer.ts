@@ -52,8 +52,8 @@ import { Prng } from '../core/prng.js';
 import type { DataTree, TreeLimits } from '../core/tree/index.js';
 import type { Applied } from '../core/tree/index.js';
 import type { Id } from '../core/tree/types.js';
-import { PEER_TASKS_QUEUED_MAX, resolveTiming, TARGET_VOTERS_DEFAULT, TARGET_VOTERS_MAX, type PeerTiming } from './constants.js';
-import { newCounters, type PeerCounters, type PeerHost } from './host.js';
+import { MEMBER_REJOIN_SILENCE_MS, PEER_TASKS_QUEUED_MAX, resolveTiming, TARGET_VOTERS_DEFAULT, TARGET_VOTERS_MAX, type PeerTiming } from './constants.js';
+import { newCounters, type PeerCounters, type PeerHost, type UnsafeRuntimeMutations } from './host.js';
 import type { Cancel, Clock, ReplicaStorage, Transport } from './interfaces.js';
 import { LeaderDuties } from './leader.js';
 import type { LogRecord } from './record.js';
@@ -74,8 +74,10 @@ export interface PeerOptions {
   /** The first voters of a new ensemble, or EMPTY_CONFIG (the default) to join one. Ignored when
    *  storage holds state. */
   readonly bootstrap?: Config;
-  /** Peers to ask to join through (any member will do: non-leaders answer with a leader hint). */
-  readonly contacts?: readonly PeerId[];
+  /** Peers to ask to join through (any member will do: non-leaders answer with a leader hint). A
+   *  function is asked at each join attempt (a networked peer's contacts are whoever is in its
+   *  room right now). */
+  readonly contacts?: readonly PeerId[] | (() => readonly PeerId[]);
   /** The number of voters the leader aims for: odd, 1..TARGET_VOTERS_MAX (default 3). */
   readonly targetVoters?: number;
   readonly timing?: Partial<PeerTiming>;
@@ -84,6 +86,24 @@ export interface PeerOptions {
   /** Every replica of one ensemble must use the same tree limits. */
   readonly treeLimits?: Partial<TreeLimits>;
   readonly snapshotEntriesInterval?: number;
+  /** Instrumentation for tests and the simulator (see PeerObserver); no decision reads it. */
+  readonly observer?: PeerObserver;
+  /** TEST-ONLY unsafe deviations (host.ts); never set outside the simulator's mutation tests. */
+  readonly unsafeRuntimeMutations?: UnsafeRuntimeMutations;
+}
+
+/**
+ * What the peer simulator (src/sim/peer) watches of a peer, called synchronously inside the step
+ * that caused it: role changes with the replica (status and log), every applied entry with the
+ * tree after it (during the replay at start too), and every snapshot restored. Observation only:
+ * nothing the peer decides depends on it, and an observer must not call the peer.
+ */
+export interface PeerObserver {
+  softState?(state: SoftState, replica: Replica): void;
+  /** Every applied entry, right after the tree applied it and before any client hears of it. */
+  applied?(entry: Entry, tree: DataTree): void;
+  /** `atStart`: loaded from storage as the peer starts (else installed from the leader). */
+  restored?(snapshot: Snapshot, tree: DataTree, atStart: boolean): void;
 }
 
 /** API.md's keeper.status(), plus what this runtime counts. */
@@ -127,7 +147,7 @@ export class Peer implements ServingApi {
   private readonly raftPrng: Prng;
   private readonly incarnation: string;
   private readonly targetVoters: number;
-  private readonly contacts: readonly PeerId[];
+  private readonly contacts: () => readonly PeerId[];
   private readonly lastHeard = new Map<PeerId, number>();
   private readonly host: PeerHost;
   private readonly leader: LeaderDuties;
@@ -147,6 +167,8 @@ export class Peer implements ServingApi {
   private leaderHint: PeerId | null = null;
   private lastLeader: PeerId | null = null;
   private lastJoinAt = Number.NEGATIVE_INFINITY;
+  /** When this peer last heard Raft traffic from a leader (or led); its start counts as contact. */
+  private leaderContactAt: number;
   private leaving: { readonly startedAt: number; phase: 'closing' | 'transfer'; transferAt: number; closesLeft: number; readonly done: () => void } | null = null;
   private readonly statusListeners = new Set<(status: PeerStatus) => void>();
   private lastStatusKey = '';
@@ -157,10 +179,12 @@ export class Peer implements ServingApi {
     const target = options.targetVoters ?? TARGET_VOTERS_DEFAULT;
     assert(Number.isInteger(target) && target >= 1 && target <= TARGET_VOTERS_MAX && target % 2 === 1, `targetVoters ${target} is odd, 1..${TARGET_VOTERS_MAX}`);
     this.targetVoters = target;
-    this.contacts = (options.contacts ?? []).filter((id) => id !== this.peerId);
+    const contacts = options.contacts ?? [];
+    this.contacts = typeof contacts === 'function' ? contacts : () => contacts;
     const prng = new Prng(options.seed);
     this.raftPrng = prng.fork();
     this.ids = prng.fork();
+    this.leaderContactAt = Math.floor(options.clock.now());
     this.incarnation = `${hex32(this.ids.u32())}${hex32(this.ids.u32())}-${Math.floor(Math.abs(options.clock.now())).toString(36)}`;
     this.machine = new TreeStateMachine(options.treeLimits ?? {});
     this.host = this.makeHost();
@@ -210,6 +234,7 @@ export class Peer implements ServingApi {
       timing: this.timing,
       counters: this.counters,
       targetVoters: this.targetVoters,
+      unsafeRuntimeMutations: this.options.unsafeRuntimeMutations ?? {},
       get replica() {
         return replica();
       },
@@ -410,9 +435,12 @@ export class Peer implements ServingApi {
   /** A non-member (joining, or removed) asks to join, through its contacts and any leader it knows. */
   private joinTick(): void {
     const status = this.replica.status();
-    if (isMember(status.config, this.peerId) && this.removed === null) return;
+    const now = this.now();
+    if (status.role === 'leader') this.leaderContactAt = now;
+    const member = isMember(status.config, this.peerId) && this.removed === null;
+    if (member && now - this.leaderContactAt < MEMBER_REJOIN_SILENCE_MS) return;
     this.lastJoinAt = this.now();
-    const targets = new Set<PeerId>(this.contacts);
+    const targets = new Set<PeerId>(this.contacts().filter((id) => id !== this.peerId));
     for (const id of [this.leaderHint, status.leader, this.removed?.by ?? null]) if (id !== null && id !== this.peerId) targets.add(id);
     if (targets.size === 0) return;
     this.counters.joinRequests += 1;
@@ -494,6 +522,9 @@ export class Peer implements ServingApi {
       return;
     }
     if (this.leader.term !== null) this.leader.noticeSender(from, this.replica.status().config);
+    // Raft traffic from the leader of the message's term (heartbeats, appends, snapshots): this
+    // peer is in contact with a leader (joinTick's rejoin clock). Other peers' answers are not.
+    if (isFromLeader(message)) this.leaderContactAt = this.now();
     const queued = this.replica.withNode((node) => {
       if (!node.step(message).ok) this.counters.dropped['raft-refused'] += 1;
     });
@@ -545,6 +576,7 @@ export class Peer implements ServingApi {
     this.lastLeader = state.leader;
     if (state.leader !== null && state.leader !== this.peerId) this.leaderHint = state.leader;
     if (this.replicaValue === null) return;
+    this.options.observer?.softState?.(state, this.replicaValue);
     this.leader.observe(this.replicaValue.status());
     this.serving.pumpOutbox();
   }
@@ -555,12 +587,15 @@ export class Peer implements ServingApi {
   }
 
   private onRecordApplied(entry: Entry, record: LogRecord, applied: Applied): void {
+    this.options.observer?.applied?.(entry, this.machine.tree);
     if (this.replicaValue === null) return; // replaying the log at start: nobody to tell
     this.leader.onRecordApplied(entry, record, applied);
     this.serving.onRecordApplied(entry, record, applied);
   }
 
   private onApplied(entry: Entry): void {
+    // Normal entries were reported in onRecordApplied, before any client heard of them.
+    if (entry.kind !== 'normal') this.options.observer?.applied?.(entry, this.machine.tree);
     if (entry.kind === 'config') {
       const decoded = decodeConfigEntry(entry.data);
       assert(decoded.ok, `config entry ${entry.index} decodes`);
@@ -573,6 +608,7 @@ export class Peer implements ServingApi {
   }
 
   private onRestored(snapshot: Snapshot): void {
+    this.options.observer?.restored?.(snapshot, this.machine.tree, this.replicaValue === null);
     this.committed = { config: snapshot.meta.config, index: snapshot.meta.index };
     if (this.removed !== null && snapshot.meta.index > this.removed.configIndex && isMember(snapshot.meta.config, this.peerId)) this.removed = null;
     if (this.replicaValue === null) return;
@@ -671,4 +707,9 @@ export class Peer implements ServingApi {
       this.serving.submit(sessionId, request, done);
     });
   }
+}
+
+/** Message kinds only a leader sends (etcd-raft's MsgApp, MsgHeartbeat, MsgSnap; a snapshot chunk). */
+function isFromLeader(message: Message): boolean {
+  return message.type === 'append' || message.type === 'heartbeat' || message.type === 'snapshot';
 }

@@ -49,6 +49,7 @@ import { WatchManager, watchForRead, type Applied } from '../core/tree/index.js'
 import type { Id, ReadRequest, SessionId, WriteRequest, WriteResult } from '../core/tree/types.js';
 import { validatePath } from '../core/tree/paths.js';
 import { AUTH_IDS_MAX } from '../core/limits.js';
+import { writeRequestBoundsProblem } from '../core/codec/requests.js';
 import {
   LOCAL_SESSIONS_MAX,
   PING_SESSIONS_PER_MESSAGE_MAX,
@@ -300,6 +301,8 @@ export class ServingDuties {
       const write: Item = { ...item, kind: 'write', result: failure('CONNECTIONLOSS', 'an earlier write of this session was lost and the client has not been told yet', requestPath(request)), lost: true };
       session.lossesUndelivered += 1;
       session.queue.push(write);
+    } else if (CLIENT_WRITE_OPS.has(request.op) && writeRequestBoundsProblem(request as WriteRequest) !== null) {
+      queued('read', failure('BADARGUMENTS', writeRequestBoundsProblem(request as WriteRequest) as string, requestPath(request)));
     } else if (CLIENT_WRITE_OPS.has(request.op)) {
       const write: Item = { ...item, kind: 'write' };
       session.queue.push(write);
@@ -502,20 +505,28 @@ export class ServingDuties {
 
   /** A normal entry was applied: fire watches, answer our own write, end a closed session. */
   onRecordApplied(_entry: Entry, record: LogRecord, applied: Applied): void {
-    for (const event of this.watches.trigger(applied.triggers, (watcher) => this.sessions.get(watcher)?.auth ?? [])) {
-      const session = this.sessions.get(event.watcher);
-      if (session === undefined || session.ended) continue;
-      this.host.notify(() => session.listener.event(event));
-    }
+    // UNSAFE RUNTIME MUTATION (test-only, host.ts): answer the write before firing its watches.
+    const resultFirst = this.host.unsafeRuntimeMutations.resultBeforeWatchEvents === true;
+    if (!resultFirst) this.fireWatches(applied);
     if (record.origin === this.host.id) {
       this.stream?.inflight.delete(record.requestId);
       const write = this.pending.get(record.requestId);
       if (write !== undefined) this.settle(write, withPath(applied.result, write.request));
     }
+    if (resultFirst) this.fireWatches(applied);
     const body = record.txn.body;
     if (body.type === 'closeSession') {
       const session = this.sessions.get(body.sessionId);
       if (session !== undefined) this.endSession(session, session.closing !== null ? 'closed' : 'expired');
+    }
+  }
+
+  /** Queues the watch events an applied entry fired, for the sessions served here. */
+  private fireWatches(applied: Applied): void {
+    for (const event of this.watches.trigger(applied.triggers, (watcher) => this.sessions.get(watcher)?.auth ?? [])) {
+      const session = this.sessions.get(event.watcher);
+      if (session === undefined || session.ended) continue;
+      this.host.notify(() => session.listener.event(event));
     }
   }
 
