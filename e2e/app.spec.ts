@@ -1,41 +1,70 @@
-// Proves the built app loads in Debian Chromium from the meshkeeper server and runs the data model
-// in the page: ZooKeeper's reserved nodes are there, a create shows up with its Stat, sequential
-// names get ZooKeeper's %010d suffix, and errors come back with ZooKeeper's codes.
+// The app is a peer: tabs of it form one ensemble over the relay served at the same origin, talk
+// over real WebRTC data channels in Debian Chromium, keep their replica in IndexedDB, and show
+// their status; a znode written in one tab is read in another; a Node edge peer joins the same
+// room. Every tab exposes its Keeper as window.keeper.
 import { test, expect } from './fixtures.js';
+import type { Page } from '@playwright/test';
 
-test('the app renders the local data model and writes through it', async ({ page, app }) => {
+/** Forming an ensemble of tabs takes a few seconds (WebRTC + admission + promotion). */
+const FORM_TIMEOUT_MS = 30_000;
+
+function collectErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
-  await page.goto(app.url);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('meshkeeper');
-  await expect(page.getByTestId('mode')).toContainText('Standalone');
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  return errors;
+}
 
-  const tree = page.getByTestId('tree');
-  // A fresh ZooKeeper tree: /, /zookeeper, /zookeeper/config, /zookeeper/quota; root cversion -1.
-  await expect(tree.locator('tbody tr')).toHaveCount(4);
-  await expect(tree.locator('tr[data-path="/"] td').nth(6)).toHaveText('-1');
+async function role(page: Page): Promise<string> {
+  return (await page.getByTestId('role').textContent()) ?? '';
+}
 
-  await page.getByLabel('Path').fill('/app');
-  await page.getByLabel('Data').fill('hello');
-  await page.getByRole('button', { name: 'Create' }).click();
-  await expect(page.getByTestId('result')).toHaveText('created /app');
-  const appRow = tree.locator('tr[data-path="/app"] td');
-  await expect(appRow.nth(1)).toHaveText('hello');
-  await expect(appRow.nth(2)).toHaveText('2'); // czxid: zxid 1 opened the tab's session
+test('three tabs form one ensemble: one leader, three voters, a write in one tab read in another', async ({ context, app }) => {
+  test.setTimeout(90_000);
+  const room = `e2e-${test.info().workerIndex}-${Date.now()}`;
+  const pages: Page[] = [];
+  const errors: string[][] = [];
+  for (let i = 0; i < 3; i++) {
+    const page = await context.newPage();
+    errors.push(collectErrors(page));
+    await page.goto(`${app.url}?room=${room}`);
+    await expect(page.getByTestId('state')).toHaveText('session connected', { timeout: FORM_TIMEOUT_MS });
+    pages.push(page);
+  }
+  await expect(pages[0]!.getByRole('heading', { level: 1 })).toHaveText('meshkeeper');
+  await expect(pages[0]!.getByTestId('room')).toHaveText(room);
 
-  await page.getByRole('button', { name: 'Create' }).click();
-  await expect(page.getByTestId('result')).toHaveText('NODEEXISTS (-110)');
+  // Every tab sees three voters and the same leader; exactly one tab is that leader.
+  for (const page of pages) await expect(page.getByTestId('voters')).toHaveText(/^[^,]+, [^,]+, [^,]+$/, { timeout: FORM_TIMEOUT_MS });
+  const leaderIds = await Promise.all(pages.map((page) => page.getByTestId('leader').textContent()));
+  expect(new Set(leaderIds).size).toBe(1);
+  const roles = await Promise.all(pages.map(role));
+  expect(roles.filter((r) => r === 'leader')).toHaveLength(1);
+  expect(roles.filter((r) => r === 'follower')).toHaveLength(2);
 
-  await page.getByLabel('Path').fill('/app/job-');
-  await page.getByLabel('Mode', { exact: true }).selectOption('persistent_sequential');
-  await page.getByRole('button', { name: 'Create' }).click();
-  await expect(page.getByTestId('result')).toHaveText('created /app/job-0000000000');
+  // A write through the form of a follower tab; read in the leader's tab after sync.
+  const writer = pages[roles.indexOf('follower')]!;
+  const reader = pages[roles.indexOf('leader')]!;
+  await writer.getByLabel('Path').fill('/from-a-tab');
+  await writer.getByLabel('Data').fill('hello from a follower');
+  await writer.getByRole('button', { name: 'Create' }).click();
+  await expect(writer.getByTestId('result')).toHaveText('created /from-a-tab');
+  await expect(reader.getByTestId('tree').locator('tr[data-path="/from-a-tab"] td').nth(1)).toHaveText('hello from a follower');
+  const read = await reader.evaluate(async () => {
+    await window.keeper!.sync('/');
+    return new TextDecoder().decode((await window.keeper!.getData('/from-a-tab')).data);
+  });
+  expect(read).toBe('hello from a follower');
 
-  await page.getByLabel('Path').fill('/app');
-  await page.getByLabel('Version (-1 = any)').fill('7');
-  await page.getByRole('button', { name: 'Set data' }).click();
-  await expect(page.getByTestId('result')).toHaveText('BADVERSION (-103)');
-  await expect(page.getByTestId('zxid')).toHaveText('5');
-  expect(errors).toEqual([]);
+  // ZooKeeper's error codes come back through the form.
+  await writer.getByRole('button', { name: 'Create' }).click();
+  await expect(writer.getByTestId('result')).toHaveText('NODEEXISTS (-110)');
+  await writer.getByLabel('Path').fill('/from-a-tab/job-');
+  await writer.getByLabel('Mode', { exact: true }).selectOption('persistent_sequential');
+  await writer.getByRole('button', { name: 'Create' }).click();
+  await expect(writer.getByTestId('result')).toHaveText('created /from-a-tab/job-0000000000');
+
+  for (const list of errors) expect(list).toEqual([]);
 });

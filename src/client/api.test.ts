@@ -83,10 +83,8 @@ describe('Keeper.join: the standalone ensemble', () => {
 
   it('refuses the ways to join that later work brings, naming that work (UNIMPLEMENTED)', async () => {
     const refusals: [object, string][] = [
-      [{ relay: 'ws://127.0.0.1:8787', room: 'demo' }, NOT_YET.relay],
-      [{ storage: 'indexeddb' }, NOT_YET.indexeddb],
-      [{ storage: 'file:./data' }, NOT_YET.file],
-      [{}, NOT_YET.file],
+      [{ storage: 'file:./data' }, NOT_YET.standaloneStorage],
+      [{}, NOT_YET.standaloneStorage],
     ];
     for (const [options, message] of refusals) {
       const error = await Keeper.join(options).then(

@@ -32,6 +32,7 @@ import type { KeeperHost } from './host.js';
 import { CALLS_IN_FLIGHT_MAX, CLOSE_DRAIN_TIMEOUTS } from './limits.js';
 import { planJoin, type JoinOptions } from './options.js';
 import { Sequencer } from './sequencer.js';
+import { joinNetwork } from './network.js';
 import { joinStandalone } from './standalone.js';
 import type {
   AclAndStat,
@@ -117,13 +118,13 @@ export class Keeper {
   }
 
   /**
-   * Joins an ensemble and opens a session (API.md). Today: the standalone ensemble (no relay, in
-   * Node, storage 'memory'); Keepers of one process that join the same room share its ensemble.
-   * Resolves once the session is established.
+   * Joins an ensemble and opens a session (API.md): over a relay, this process's peer of the room
+   * (client/network.ts); without one, the standalone ensemble (in Node, storage 'memory'). Keepers
+   * of one process that join the same room share its peer. Resolves once the session is established.
    */
   static async join(options: JoinOptions = {}): Promise<Keeper> {
     const plan = planJoin(options);
-    const host = await joinStandalone(plan);
+    const host = plan.kind === 'network' ? await joinNetwork(plan) : await joinStandalone(plan);
     return Keeper.open(host, plan);
   }
 

@@ -62,12 +62,26 @@ describe('planJoin', () => {
     }
   });
 
+  it('plans a networked join for a relay URL, with the platform\'s default storage', () => {
+    expect(planJoin({ relay: 'ws://127.0.0.1:8787/relay', room: 'demo' }, node)).toEqual({
+      kind: 'network',
+      relay: 'ws://127.0.0.1:8787/relay',
+      room: 'demo',
+      secret: undefined,
+      storage: 'file:./meshkeeper-data',
+      voters: 3,
+      sessionTimeoutMs: 10_000,
+      requestTimeoutMs: 0,
+    });
+    expect(planJoin({ relay: 'wss://relay.example/x', secret: 's' }, browser)).toMatchObject({ kind: 'network', storage: 'indexeddb', secret: 's' });
+  });
+
   it('names the piece of work that brings each other way to join (UNIMPLEMENTED)', () => {
-    expect(refusal({ relay: 'ws://127.0.0.1:8787', room: 'demo' })).toMatchObject({ code: 'UNIMPLEMENTED', errno: -6 });
-    expect(refusal({ relay: 'wss://relay.example/x' }).message).toContain(NOT_YET.relay);
-    expect(refusal({}).message).toContain(NOT_YET.file);
-    expect(refusal({ storage: 'file:/tmp/x' }).message).toContain(NOT_YET.file);
-    expect(refusal({ storage: 'indexeddb' }).message).toContain(NOT_YET.indexeddb);
+    expect(refusal({})).toMatchObject({ code: 'UNIMPLEMENTED', errno: -6 });
+    expect(refusal({}).message).toContain(NOT_YET.standaloneStorage);
+    expect(refusal({ storage: 'file:/tmp/x' }).message).toContain(NOT_YET.standaloneStorage);
+    expect(refusal({ storage: 'indexeddb' })).toMatchObject({ code: 'BADARGUMENTS' });
+    expect(refusal({ storage: 'indexeddb', relay: 'ws://127.0.0.1:8787' }).message).toMatch(/indexeddb' is for browsers/);
     expect(refusal({ storage: 'memory' }, browser).message).toContain(NOT_YET.tabs);
     expect(refusal({ storage: 'file:/x' }, browser).code).toBe('BADARGUMENTS');
   });

@@ -3,8 +3,9 @@
  * an unknown option, a wrong type or a value out of bounds is BADARGUMENTS naming the option; a
  * valid combination that a later piece of work brings is UNIMPLEMENTED naming that piece.
  *
- * What exists today: the standalone ensemble — no relay, in Node, storage 'memory' — one voter in
- * this process, run by the same peer runtime as every real ensemble (createStandalonePeer).
+ * Two kinds of join exist: over a relay (a networked peer in this process or tab, meeting the room's
+ * other peers through the relay and talking to them over WebRTC), and the standalone ensemble — no
+ * relay, in Node, storage 'memory' — one voter in this process. Both run the same peer runtime.
  */
 
 import { KeeperError } from '../core/errors.js';
@@ -46,7 +47,22 @@ const KNOWN_OPTIONS = ['relay', 'room', 'secret', 'storage', 'voters', 'sessionT
 
 export const ROOM_DEFAULT = 'meshkeeper';
 
-/** How to join, once the options are checked. Only the standalone kind exists today. */
+/** How to join, once the options are checked. */
+export type JoinPlan = StandalonePlan | NetworkPlan;
+
+/** Over a relay: this process (tab) runs a peer of the room's ensemble. */
+export interface NetworkPlan {
+  kind: 'network';
+  relay: string;
+  room: string;
+  secret: string | undefined;
+  storage: StorageOption;
+  voters: number;
+  sessionTimeoutMs: number;
+  /** 0 when off. */
+  requestTimeoutMs: number;
+}
+
 export interface StandalonePlan {
   kind: 'standalone';
   room: string;
@@ -69,13 +85,11 @@ export function currentPlatform(): Platform {
 
 /** The pieces of work that bring the other ways to join; named in UNIMPLEMENTED errors. */
 export const NOT_YET = {
-  relay: 'joining over a relay comes with the WebRTC transport and signaling relay (src/adapters/transport-webrtc, src/relay)',
   tabs: 'a browser ensemble without a relay (the tabs of this profile over BroadcastChannel) comes with the BroadcastChannel transport',
-  indexeddb: "storage 'indexeddb' comes with the IndexedDB storage adapter (src/adapters/storage-indexeddb)",
-  file: "storage 'file:<dir>' comes with the file storage adapter for edge peers (src/adapters/storage-file); use storage: 'memory' for a standalone ensemble today",
+  standaloneStorage: "a standalone ensemble (no relay) keeps its replica in memory: pass storage: 'memory', or a relay URL to join a networked ensemble with durable storage",
 } as const;
 
-export function planJoin(options: unknown, platform: Platform = currentPlatform()): StandalonePlan {
+export function planJoin(options: unknown, platform: Platform = currentPlatform()): JoinPlan {
   const given = checkOptions<JoinOptions>(options, KNOWN_OPTIONS, 'join');
   const relay = optionalString(given.relay, 'relay');
   if (relay !== undefined) checkRelayUrl(relay);
@@ -92,10 +106,10 @@ export function planJoin(options: unknown, platform: Platform = currentPlatform(
     integerOption(given.sessionTimeoutMs, 'sessionTimeoutMs', { min: SESSION_TIMEOUT_MS_MIN, max: SESSION_TIMEOUT_MS_MAX }) ?? SESSION_TIMEOUT_MS_DEFAULT;
   const requestTimeoutMs = integerOption(given.requestTimeoutMs, 'requestTimeoutMs', { min: 1, max: REQUEST_TIMEOUT_MS_MAX }) ?? 0;
 
-  if (relay !== undefined) throw new KeeperError('UNIMPLEMENTED', NOT_YET.relay);
+  if (storage === 'indexeddb' && platform.node) throw badArgument("storage 'indexeddb' is for browsers; a Node peer keeps its replica in 'file:<dir>' or 'memory'");
+  if (relay !== undefined) return { kind: 'network', relay, room, secret, storage, voters, sessionTimeoutMs, requestTimeoutMs };
   if (!platform.node) throw new KeeperError('UNIMPLEMENTED', NOT_YET.tabs);
-  if (storage === 'indexeddb') throw new KeeperError('UNIMPLEMENTED', NOT_YET.indexeddb);
-  if (storage.startsWith('file:')) throw new KeeperError('UNIMPLEMENTED', NOT_YET.file);
+  if (storage !== 'memory') throw new KeeperError('UNIMPLEMENTED', NOT_YET.standaloneStorage);
   return { kind: 'standalone', room, secret, voters, sessionTimeoutMs, requestTimeoutMs };
 }
 

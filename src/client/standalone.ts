@@ -72,7 +72,7 @@ function hostFor(name: string, room: Room, peer: StandalonePeer): KeeperHost {
 }
 
 /** API.md's status fields (the runtime's counters stay with the runtime). */
-function keeperStatus(status: PeerStatus): KeeperStatus {
+export function keeperStatus(status: PeerStatus): KeeperStatus {
   return {
     peerId: status.peerId,
     role: status.role,

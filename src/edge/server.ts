@@ -1,13 +1,15 @@
 /**
- * The HTTP server behind `npm start` / `meshkeeper start`: serves the built web app (dist/ui) at one
- * URL. The signaling relay joins this same server (WebSocket upgrade on the same port) in the
- * peers issue, so a newcomer opens one URL and gets app and relay together.
+ * The HTTP server behind `npm start` / `meshkeeper start`: serves the built web app (dist/ui) and
+ * the signaling relay (WebSocket upgrades at `/relay`) on one port, so a newcomer opens one URL and
+ * gets app and relay together; every tab of the app joins the relay at its own origin.
  */
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { attachRelay, type Relay, type RelayOptions } from '../relay/server.js';
+import { RELAY_PATH_DEFAULT } from '../relay/constants.js';
 
 /** Files larger than this are not served from memory (the built app's largest asset is ~100 KB). */
 const STATIC_FILE_BYTES_MAX = 32 * 1024 * 1024;
@@ -33,10 +35,15 @@ export interface ServerOptions {
   host: string;
   /** The built app: `vite build` writes it to dist/ui. */
   staticDir: string;
+  /** The relay's caps (tests shorten its timers); the relay always runs at RELAY_PATH_DEFAULT. */
+  relay?: RelayOptions;
 }
 
 export interface RunningServer {
   url: string;
+  /** ws://host:port/relay: the relay on this server. */
+  relayUrl: string;
+  relay: Relay;
   port: number;
   close(): Promise<void>;
 }
@@ -105,15 +112,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.once('error', rejectListen);
     server.listen(options.port, options.host, () => resolveListen());
   });
+  const relay = attachRelay(server, { ...options.relay, path: RELAY_PATH_DEFAULT });
   const { port } = server.address() as AddressInfo;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${hostForUrl}:${port}/`,
+    relayUrl: relay.url,
+    relay,
     port,
-    close: () =>
-      new Promise<void>((resolveClose) => {
+    close: async () => {
+      await relay.close();
+      await new Promise<void>((resolveClose) => {
         server.closeAllConnections();
         server.close(() => resolveClose());
-      }),
+      });
+    },
   };
 }

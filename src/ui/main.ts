@@ -1,12 +1,29 @@
 /**
- * The meshkeeper app. Today: the local data model in this tab — a znode console over the pure
- * core's DataTree, with ZooKeeper's paths, modes, versions, Stat and error codes. The peers and UI
- * issues grow it into the cluster dashboard.
+ * The meshkeeper app: every tab of it is a peer. It joins the room named by `?room=` (default
+ * `demo`) through the relay served at this page's own origin (`/relay`; `?relay=` overrides), keeps
+ * its replica in IndexedDB, and exposes its Keeper as `window.keeper` for the console and tests.
+ * Today it shows this tab's peer status and a znode console over the ensemble; the UI issue grows
+ * it into the cluster dashboard.
  */
 import './style.css';
-import { CREATE_MODES, type CreateMode, type WriteResult } from '../core/tree/index.js';
-import { ErrorCode } from '../core/errors.js';
-import { LocalTree, type NodeView } from './local-tree.js';
+import { CREATE_MODES, Keeper, KeeperError, type CreateMode, type KeeperStatus, type Stat } from '../browser.js';
+
+declare global {
+  interface Window {
+    keeper?: Keeper;
+    /** Set when joining failed: the error's message (tests read it). */
+    keeperError?: string;
+  }
+}
+
+/** The table shows at most this many znodes (the tree browser of the UI issue pages through more). */
+const TREE_ROWS_MAX = 200;
+/** Redraws of the table are coalesced to one per this many ms (a burst of writes draws once). */
+const REDRAW_DELAY_MS = 100;
+
+const params = new URLSearchParams(location.search);
+const room = params.get('room') ?? 'demo';
+const relay = params.get('relay') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`;
 
 const app = document.querySelector<HTMLDivElement>('#app');
 if (app === null) throw new Error('index.html has no #app');
@@ -14,13 +31,22 @@ if (app === null) throw new Error('index.html has no #app');
 app.innerHTML = `
   <header class="top">
     <h1>meshkeeper</h1>
-    <p class="tagline">ZooKeeper's coordination model for browser tabs and edge peers.</p>
+    <p class="tagline">ZooKeeper's coordination model for browser tabs and edge peers. Every tab of this page is a peer of room <strong data-testid="room"></strong>.</p>
   </header>
   <main>
     <section aria-labelledby="status-title" class="panel">
       <h2 id="status-title">This tab</h2>
-      <p data-testid="mode">Standalone: this tab runs the data model on its own (no ensemble yet).</p>
-      <p>Last zxid: <output data-testid="zxid">0</output></p>
+      <p data-testid="state" role="status" aria-live="polite">connecting…</p>
+      <dl class="facts">
+        <dt>Peer</dt><dd data-testid="peer-id">–</dd>
+        <dt>Role</dt><dd data-testid="role">–</dd>
+        <dt>Term</dt><dd data-testid="term">–</dd>
+        <dt>Leader</dt><dd data-testid="leader">–</dd>
+        <dt>Voters</dt><dd data-testid="voters">–</dd>
+        <dt>Observers</dt><dd data-testid="observers">–</dd>
+        <dt>Commit / applied</dt><dd data-testid="indexes">–</dd>
+        <dt>Quorum</dt><dd data-testid="quorum">–</dd>
+      </dl>
     </section>
     <section aria-labelledby="write-title" class="panel">
       <h2 id="write-title">Write</h2>
@@ -49,17 +75,60 @@ app.innerHTML = `
   </main>
 `;
 
-const tree = new LocalTree();
-const form = app.querySelector<HTMLFormElement>('#write');
-const result = app.querySelector<HTMLParagraphElement>('[data-testid="result"]');
-const body = app.querySelector<HTMLTableSectionElement>('[data-testid="tree"] tbody');
-const zxid = app.querySelector<HTMLOutputElement>('[data-testid="zxid"]');
-if (form === null || result === null || body === null || zxid === null) throw new Error('app markup is incomplete');
+function part<T extends Element>(selector: string): T {
+  const element = app!.querySelector<T>(selector);
+  if (element === null) throw new Error(`app markup has no ${selector}`);
+  return element;
+}
 
-function row(node: NodeView): HTMLTableRowElement {
+const form = part<HTMLFormElement>('#write');
+const result = part<HTMLParagraphElement>('[data-testid="result"]');
+const body = part<HTMLTableSectionElement>('[data-testid="tree"] tbody');
+const stateLine = part<HTMLParagraphElement>('[data-testid="state"]');
+part<HTMLElement>('[data-testid="room"]').textContent = room;
+
+function show(testId: string, value: string): void {
+  part<HTMLElement>(`[data-testid="${testId}"]`).textContent = value;
+}
+
+function showStatus(status: KeeperStatus): void {
+  show('peer-id', status.peerId);
+  show('role', status.role);
+  show('term', String(status.term));
+  show('leader', status.leaderId ?? 'none');
+  show('voters', status.voters.join(', ') || 'none');
+  show('observers', status.observers.join(', ') || 'none');
+  show('indexes', `${status.commitIndex} / ${status.appliedIndex}`);
+  show('quorum', status.quorum ? 'yes' : 'no quorum: writes wait until a majority of voters is reachable');
+}
+
+interface Row {
+  readonly path: string;
+  readonly data: string;
+  readonly stat: Stat;
+}
+
+/** Walks the tree breadth-first, at most TREE_ROWS_MAX nodes. A node deleted mid-walk is skipped. */
+async function walk(keeper: Keeper): Promise<Row[]> {
+  const rows: Row[] = [];
+  const queue = ['/'];
+  const decoder = new TextDecoder();
+  while (queue.length > 0 && rows.length < TREE_ROWS_MAX) {
+    const path = queue.shift() as string;
+    try {
+      const { data, stat } = await keeper.getData(path);
+      rows.push({ path, data: decoder.decode(data), stat });
+      for (const child of await keeper.getChildren(path)) queue.push(path === '/' ? `/${child}` : `${path}/${child}`);
+    } catch (error) {
+      if (!(error instanceof KeeperError && error.code === 'NONODE')) throw error;
+    }
+  }
+  return rows;
+}
+
+function row(node: Row): HTMLTableRowElement {
   const tr = document.createElement('tr');
-  const cells = [node.path, node.data, node.stat.czxid, node.stat.mzxid, node.stat.pzxid, node.stat.version,
-    node.stat.cversion, node.stat.numChildren, node.stat.ephemeralOwner ?? ''];
+  const cells = [node.path, node.data, node.stat.czxid, node.stat.mzxid, node.stat.pzxid, node.stat.version, node.stat.cversion, node.stat.numChildren, node.stat.ephemeralOwner ?? ''];
   for (const value of cells) {
     const td = document.createElement('td');
     td.textContent = String(value);
@@ -69,35 +138,74 @@ function row(node: NodeView): HTMLTableRowElement {
   return tr;
 }
 
-function render(): void {
-  body!.replaceChildren(...tree.walk().map(row));
-  zxid!.textContent = String(tree.lastZxid);
+let redraw: ReturnType<typeof setTimeout> | null = null;
+function scheduleRedraw(keeper: Keeper): void {
+  if (redraw !== null) return;
+  redraw = setTimeout(() => {
+    redraw = null;
+    walk(keeper).then(
+      (rows) => body.replaceChildren(...rows.map(row)),
+      (error: unknown) => console.warn('meshkeeper: tree refresh failed', error),
+    );
+  }, REDRAW_DELAY_MS);
 }
 
-function describe(outcome: WriteResult): string {
-  if (!outcome.ok) return `${outcome.code} (${ErrorCode[outcome.code]})`;
-  if (outcome.op === 'create') return `created ${outcome.path}`;
-  return `${outcome.op} ok`;
+function describeError(error: unknown): string {
+  if (error instanceof KeeperError) return `${error.code} (${error.errno})`;
+  return error instanceof Error ? error.message : String(error);
 }
 
-form.addEventListener('submit', (event) => {
-  event.preventDefault();
+async function submit(keeper: Keeper, event: SubmitEvent): Promise<string> {
   const fields = new FormData(form);
-  const submitter = (event as SubmitEvent).submitter as HTMLButtonElement | null;
   const path = String(fields.get('path') ?? '');
   const data = String(fields.get('data') ?? '');
   const version = Number(fields.get('version') ?? -1);
   const mode = String(fields.get('mode')) as CreateMode;
-  const ttl = mode.endsWith('_ttl') ? Number(fields.get('ttl')) : undefined;
-  let outcome: WriteResult;
+  const submitter = event.submitter as HTMLButtonElement | null;
   switch (submitter?.value) {
-    case 'set': outcome = tree.setData(path, data, version); break;
-    case 'delete': outcome = tree.delete(path, version); break;
-    default: outcome = tree.create(path, data, mode, ttl);
+    case 'set':
+      await keeper.setData(path, data, version);
+      return 'setData ok';
+    case 'delete':
+      await keeper.delete(path, version);
+      return 'delete ok';
+    default: {
+      const created = await keeper.create(path, data, mode.endsWith('_ttl') ? { mode, ttlMs: Number(fields.get('ttl')) } : { mode });
+      return `created ${created}`;
+    }
   }
-  result!.textContent = describe(outcome);
-  result!.classList.toggle('error', !outcome.ok);
-  render();
-});
+}
 
-render();
+async function main(): Promise<void> {
+  const keeper = await Keeper.join({ relay, room });
+  window.keeper = keeper;
+  stateLine.textContent = `session ${keeper.state}`;
+  showStatus(keeper.status());
+  keeper.on('status', showStatus);
+  keeper.on('state', (state) => {
+    stateLine.textContent = `session ${state}`;
+  });
+  await keeper.addWatch('/', 'persistent_recursive', () => scheduleRedraw(keeper));
+  scheduleRedraw(keeper);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit(keeper, event as SubmitEvent).then(
+      (text) => {
+        result.textContent = text;
+        result.classList.remove('error');
+        scheduleRedraw(keeper);
+      },
+      (error: unknown) => {
+        result.textContent = describeError(error);
+        result.classList.add('error');
+      },
+    );
+  });
+  addEventListener('pagehide', () => void keeper.close());
+}
+
+main().catch((error: unknown) => {
+  window.keeperError = describeError(error);
+  stateLine.textContent = `could not join room ${room} at ${relay}: ${window.keeperError}`;
+  stateLine.classList.add('error');
+});

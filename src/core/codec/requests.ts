@@ -12,8 +12,9 @@
  */
 
 import { assert, unreachable } from '../assert.js';
-import { AUTH_IDS_MAX, MULTI_OPS_MAX } from '../limits.js';
+import { ACL_ENTRIES_MAX, ACL_ID_BYTES_MAX, AUTH_IDS_MAX, DATA_BYTES_MAX, MULTI_OPS_MAX, PATH_BYTES_MAX, REQUEST_BYTES_MAX } from '../limits.js';
 import type {
+  ACL,
   CheckRequest,
   CreateRequest,
   DeleteRequest,
@@ -299,4 +300,70 @@ export function decodeRequestContext(bytes: Uint8Array): Decoded<RequestContext>
     if (tag !== REQUEST_CONTEXT) reader.fail(`request context kind: unknown tag ${tag}`);
     return readRequestContext(reader);
   });
+}
+
+// --- Bounds, before encoding ---------------------------------------------------------------------
+
+const utf8 = new TextEncoder();
+
+function pathProblem(path: unknown): string | null {
+  if (typeof path !== 'string') return 'path is not a string';
+  return utf8.encode(path).length > PATH_BYTES_MAX ? `path longer than PATH_BYTES_MAX (${PATH_BYTES_MAX} bytes)` : null;
+}
+
+function dataProblem(data: unknown): string | null {
+  if (!(data instanceof Uint8Array)) return 'data is not bytes';
+  return data.length > DATA_BYTES_MAX ? `data is ${data.length} bytes, more than DATA_BYTES_MAX (${DATA_BYTES_MAX})` : null;
+}
+
+function aclProblem(acl: unknown): string | null {
+  if (!Array.isArray(acl)) return 'acl is not a list';
+  if (acl.length > ACL_ENTRIES_MAX) return `more than ACL_ENTRIES_MAX (${ACL_ENTRIES_MAX}) ACL entries`;
+  for (const entry of acl as ACL[]) {
+    const id = entry?.id;
+    if (typeof id?.scheme !== 'string' || typeof id.id !== 'string') return 'an ACL entry has no scheme and id';
+    if (utf8.encode(id.scheme).length > ACL_ID_BYTES_MAX || utf8.encode(id.id).length > ACL_ID_BYTES_MAX) return `an ACL id longer than ACL_ID_BYTES_MAX (${ACL_ID_BYTES_MAX} bytes)`;
+  }
+  return null;
+}
+
+function multiOpProblem(op: MultiOp): string | null {
+  switch (op.op) {
+    case 'create':
+      return pathProblem(op.path) ?? dataProblem(op.data) ?? aclProblem(op.acl);
+    case 'setData':
+      return pathProblem(op.path) ?? dataProblem(op.data);
+    default:
+      return pathProblem(op.path);
+  }
+}
+
+/**
+ * Why a client's write request cannot be carried by the codec (a field beyond its bound), or null.
+ * A serving peer asks before forwarding a write, so an oversize request is BADARGUMENTS for the
+ * client — as the leader's prep would answer — instead of an assertion in the encoder. The
+ * request's other rules (path syntax, modes, versions, total size) stay the leader's prep's.
+ */
+export function writeRequestBoundsProblem(request: Request): string | null {
+  switch (request.op) {
+    case 'create':
+    case 'setData':
+    case 'delete':
+      return multiOpProblem(request);
+    case 'setACL':
+      return pathProblem(request.path) ?? aclProblem(request.acl);
+    case 'multi': {
+      if (!Array.isArray(request.ops)) return 'multi ops is not a list';
+      if (request.ops.length > MULTI_OPS_MAX) return `more than MULTI_OPS_MAX (${MULTI_OPS_MAX}) ops in a multi`;
+      let dataBytes = 0;
+      for (const op of request.ops) {
+        const problem = multiOpProblem(op);
+        if (problem !== null) return problem;
+        if (op.op === 'create' || op.op === 'setData') dataBytes += op.data.length;
+      }
+      return dataBytes > REQUEST_BYTES_MAX ? `a multi of ${dataBytes} data bytes, more than REQUEST_BYTES_MAX (${REQUEST_BYTES_MAX})` : null;
+    }
+    default:
+      return null;
+  }
 }

@@ -1,0 +1,89 @@
+/**
+ * A Signaling that remembers the room: it passes every room event on to the one handler (the
+ * WebRTC mesh) and keeps the set of other peers in the room and whether the first `list` came.
+ * The peer runtime reads it to decide how a fresh replica enters the ensemble (networked.ts) and
+ * whom to ask to join through. Browser-safe.
+ */
+
+import type { PeerId } from '../core/consensus/index.js';
+import type { RoomEvent, Signaling } from './signaling.js';
+
+/** At most this many listeners wait for the first list (one per Keeper start; a leak beyond it is a bug). */
+const LIST_LISTENERS_MAX = 64;
+
+export class RoomView implements Signaling {
+  readonly self: PeerId;
+  readonly room: string;
+  private readonly members = new Set<PeerId>();
+  private listed = false;
+  private handler: (event: RoomEvent) => void = () => undefined;
+  private readonly listListeners: ((peers: readonly PeerId[]) => void)[] = [];
+
+  constructor(private readonly inner: Signaling) {
+    this.self = inner.self;
+    this.room = inner.room;
+    inner.onRoomEvent((event) => this.onEvent(event));
+  }
+
+  private onEvent(event: RoomEvent): void {
+    switch (event.type) {
+      case 'list':
+        this.members.clear();
+        for (const peer of event.peers) if (peer !== this.self) this.members.add(peer);
+        break;
+      case 'joined':
+        if (event.peer !== this.self) this.members.add(event.peer);
+        break;
+      case 'left':
+        this.members.delete(event.peer);
+        break;
+    }
+    this.handler(event);
+    if (event.type === 'list' && !this.listed) {
+      this.listed = true;
+      const peers = this.peers();
+      for (const listener of this.listListeners.splice(0)) listener(peers);
+    }
+  }
+
+  /** The other peers in the room now, sorted. */
+  peers(): PeerId[] {
+    return [...this.members].sort();
+  }
+
+  /** Calls `listener` with the room's other peers once the first list has come (at once if it has). */
+  whenListed(listener: (peers: readonly PeerId[]) => void): void {
+    if (this.listed) return listener(this.peers());
+    if (this.listListeners.length >= LIST_LISTENERS_MAX) throw new Error(`RoomView: more than ${LIST_LISTENERS_MAX} waiting for the room list`);
+    this.listListeners.push(listener);
+  }
+
+  onRoomEvent(handler: (event: RoomEvent) => void): void {
+    this.handler = handler;
+  }
+
+  onSignal(handler: (from: PeerId, data: unknown) => void): void {
+    this.inner.onSignal(handler);
+  }
+
+  onRelayed(handler: (from: PeerId, bytes: Uint8Array) => void): void {
+    this.inner.onRelayed(handler);
+  }
+
+  start(): void {
+    this.inner.start();
+  }
+
+  sendSignal(to: PeerId, data: unknown): void {
+    this.inner.sendSignal(to, data);
+  }
+
+  sendRelayed(to: PeerId, bytes: Uint8Array): void {
+    this.inner.sendRelayed(to, bytes);
+  }
+
+  close(): void {
+    this.listListeners.length = 0;
+    this.inner.close();
+  }
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { PeerId } from '../core/consensus/index.js';
+import { MemoryStorage, MemoryStore } from '../adapters/storage-memory.js';
+import { MemoryNetwork, type MemoryTransport } from '../adapters/transport-memory.js';
+import { ManualClock } from './clock-manual.js';
+import { startNetworkedPeer, ROOM_LIST_WAIT_MS, type RoomTransport } from './networked.js';
+import type { Peer } from './peer.js';
+
+/** A room over a memory network: joining lists the peers already in it, as the relay does. */
+class MemoryRoom {
+  readonly members: PeerId[] = [];
+  constructor(readonly network: MemoryNetwork) {}
+
+  join(id: PeerId, options: { listed?: boolean } = {}): RoomTransport {
+    const inner: MemoryTransport = this.network.connect(id);
+    const listedPeers = this.members.filter((other) => other !== id);
+    this.members.push(id);
+    const members = this.members;
+    return {
+      self: id,
+      send: (to, bytes) => inner.send(to, bytes),
+      onMessage: (handler) => inner.onMessage(handler),
+      whenListed: (listener) => {
+        if (options.listed !== false) listener(listedPeers);
+      },
+      roomPeers: () => members.filter((other) => other !== id),
+      close: () => inner.close(),
+    };
+  }
+}
+
+function start(room: MemoryRoom, clock: ManualClock, id: PeerId, store = new MemoryStore(), listed = true): { peer: Peer | null; error: Error | null } {
+  const out: { peer: Peer | null; error: Error | null } = { peer: null, error: null };
+  startNetworkedPeer({ transport: room.join(id, { listed }), storage: new MemoryStorage(store), clock, seed: id.charCodeAt(0) }, (result) => {
+    if (result.ok) out.peer = result.peer;
+    else out.error = result.error;
+  });
+  return out;
+}
+
+describe('a networked peer entering its ensemble', () => {
+  it('the first peer of an empty room leads a one-voter ensemble; later peers join and are promoted to 3 voters', () => {
+    const clock = new ManualClock();
+    const room = new MemoryRoom(new MemoryNetwork({ delivery: (deliver) => void clock.after(1, deliver) }));
+    const a = start(room, clock, 'a');
+    clock.advance(10);
+    expect(a.peer?.status()).toMatchObject({ role: 'leader', voters: ['a'] });
+    const b = start(room, clock, 'b');
+    const c = start(room, clock, 'c');
+    const d = start(room, clock, 'd');
+    for (let i = 0; i < 200 && (a.peer?.status().voters.length ?? 0) < 3; i++) clock.advance(100);
+    expect(a.peer?.status().voters).toHaveLength(3);
+    expect(a.peer?.status().role).toBe('leader');
+    for (const joined of [b, c, d]) expect(joined.peer?.status().leaderId).toBe('a');
+    // Three voters is the target: the fourth stays an observer.
+    expect(a.peer?.status().observers).toHaveLength(1);
+  });
+
+  it('a peer whose storage holds a replica resumes it instead of bootstrapping or joining', () => {
+    const clock = new ManualClock();
+    const room = new MemoryRoom(new MemoryNetwork({ delivery: (deliver) => void clock.after(1, deliver) }));
+    const store = new MemoryStore();
+    const first = start(room, clock, 'a', store);
+    clock.advance(10);
+    const term = first.peer?.status().term ?? 0;
+    first.peer?.stop();
+    // Restarted into a room that lists nobody: it must not need the list at all.
+    const again = start(new MemoryRoom(new MemoryNetwork({ delivery: (deliver) => void clock.after(1, deliver) })), clock, 'a', store, false);
+    clock.advance(2000);
+    expect(again.peer?.status()).toMatchObject({ role: 'leader', voters: ['a'] });
+    expect(again.peer?.status().term).toBeGreaterThan(term);
+  });
+
+  it('a fresh peer that never hears the room list fails with a clear error', () => {
+    const clock = new ManualClock();
+    const room = new MemoryRoom(new MemoryNetwork());
+    const lost = start(room, clock, 'z', new MemoryStore(), false);
+    clock.advance(ROOM_LIST_WAIT_MS + 1);
+    expect(lost.peer).toBeNull();
+    expect(lost.error?.message).toMatch(/no room list/);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * The networked peer of a Keeper.join with a relay, assembled from the platform's pieces: relay
+ * signaling (RelaySignaling over the platform's WebSocket), the WebRTC mesh (the platform's
+ * RTCPeerConnection), the platform's durable storage, real time. The same code for browsers and
+ * Node; the two entry modules (node.ts, browser.ts) differ only in the pieces they pass.
+ */
+
+import type { PeerId } from '../core/consensus/index.js';
+import { KeeperError } from '../core/errors.js';
+import type { NetworkedPeer } from '../client/network.js';
+import type { NetworkPlan } from '../client/options.js';
+import { RoomView } from '../adapters/room-view.js';
+import { WebRtcMesh, type CreatePeer } from '../adapters/transport-webrtc/mesh.js';
+import { RelaySignaling, type WebSocketConstructor } from '../relay/client.js';
+import { RealClock, realSeed } from '../peer/clock-real.js';
+import type { ReplicaStorage } from '../peer/interfaces.js';
+import { startNetworkedPeer, type RoomTransport } from '../peer/networked.js';
+import type { Peer } from '../peer/peer.js';
+
+/** A storage the platform opened for one peer, and how to let it go. */
+export interface OpenedStorage {
+  readonly storage: ReplicaStorage;
+  close(): Promise<void>;
+}
+
+export interface RoomPeerPieces {
+  /** This peer's id in the room (persistent where the platform can keep it). */
+  readonly peerId: PeerId;
+  readonly WebSocket?: WebSocketConstructor;
+  readonly createPeer: CreatePeer;
+  readonly storage: OpenedStorage;
+  /** Called after the mesh closed (Node: stop node-datachannel's threads when none is left). */
+  readonly afterClose?: () => void;
+}
+
+/** Starts the peer and resolves once its replica runs (it may still be joining the ensemble). */
+export async function startRoomPeer(plan: NetworkPlan, pieces: RoomPeerPieces): Promise<NetworkedPeer> {
+  const clock = new RealClock();
+  const signaling = new RelaySignaling({
+    url: plan.relay,
+    room: plan.room,
+    self: pieces.peerId,
+    ...(pieces.WebSocket === undefined ? {} : { WebSocket: pieces.WebSocket }),
+  });
+  const view = new RoomView(signaling);
+  const mesh = new WebRtcMesh({ signaling: view, createPeer: pieces.createPeer, clock, ...(plan.secret === undefined ? {} : { secret: plan.secret }) });
+  const transport: RoomTransport = {
+    self: mesh.self,
+    send: (to, bytes) => mesh.send(to, bytes),
+    onMessage: (handler) => mesh.onMessage(handler),
+    whenListed: (listener) => view.whenListed(listener),
+    roomPeers: () => view.peers(),
+    close: () => mesh.close(),
+  };
+  let closed = false;
+  const closeAll = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    mesh.close();
+    pieces.afterClose?.();
+    await pieces.storage.close();
+  };
+  let peer: Peer;
+  try {
+    peer = await new Promise<Peer>((resolve, reject) => {
+      startNetworkedPeer({ transport, storage: pieces.storage.storage, clock, seed: realSeed(), targetVoters: plan.voters }, (result) => {
+        if (result.ok) resolve(result.peer);
+        else reject(new KeeperError('CONNECTIONLOSS', `join room ${plan.room} at ${plan.relay}: ${result.error.message}`));
+      });
+    });
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  return {
+    serving: peer,
+    status: () => peer.status(),
+    onStatus: (listener) => peer.onStatus(listener),
+    leave: async () => {
+      await new Promise<void>((resolve) => peer.leave(resolve));
+      await closeAll();
+    },
+  };
+}
