@@ -14,7 +14,8 @@ interface VitestReport {
   numFailedTests: number;
   numPendingTests?: number;
   numTodoTests?: number;
-  numFailedTestSuites?: number;
+  /** One per test file: a file that failed to load has status 'failed' and no failed test. */
+  testResults?: { status?: string; assertionResults?: { status?: string }[] }[];
 }
 
 interface PlaywrightReport {
@@ -33,8 +34,12 @@ function isPlaywright(report: unknown): report is PlaywrightReport {
 
 export function summarize(runner: string, report: unknown): Tally {
   if (isVitest(report)) {
-    // A suite that fails to load (import error) has no failed test but must count as a failure.
-    const failed = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+    // A file that fails to load (import error, a failing hook) has no failed test but must count
+    // as a failure: one per such file.
+    const brokenFiles = (report.testResults ?? []).filter(
+      (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
+    ).length;
+    const failed = report.numFailedTests + brokenFiles;
     const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
     console.log(`${runner}: ${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
     return { passed: report.numPassedTests, failed };

@@ -18,6 +18,7 @@ export class RoomView implements Signaling {
   private listed = false;
   private handler: (event: RoomEvent) => void = () => undefined;
   private readonly listListeners: ((peers: readonly PeerId[]) => void)[] = [];
+  private changeListener: ((event: RoomEvent) => void) | null = null;
 
   constructor(private readonly inner: Signaling) {
     this.self = inner.self;
@@ -39,6 +40,7 @@ export class RoomView implements Signaling {
         break;
     }
     this.handler(event);
+    this.changeListener?.(event);
     if (event.type === 'list' && !this.listed) {
       this.listed = true;
       const peers = this.peers();
@@ -60,6 +62,11 @@ export class RoomView implements Signaling {
 
   onRoomEvent(handler: (event: RoomEvent) => void): void {
     this.handler = handler;
+  }
+
+  /** A second listener for room events, after the mesh's (the peer runtime: who left the room). */
+  onRoomChange(listener: (event: RoomEvent) => void): void {
+    this.changeListener = listener;
   }
 
   onSignal(handler: (from: PeerId, data: unknown) => void): void {

@@ -51,6 +51,10 @@ export const LEADER_SILENCE_MS = ELECTION_TIMEOUT_TICKS_DEFAULT * RAFT_TICK_MS;
 /** A peer that is not a member of the configuration (joining, or removed) asks to join this often. */
 export const JOIN_RETRY_MS = 1000;
 
+/** At most this many peers are remembered as having left the room (a long-lived room sees many
+ *  tabs come and go; only members matter, and they are at most a few dozen). */
+export const DEPARTED_PEERS_MAX = 256;
+
 /** A member that has heard no leader for this long asks to join again (every JOIN_RETRY_MS): its
  *  membership may be an uncommitted config entry that the next leader never had, so no leader
  *  knows to contact it, and a learner never campaigns (the peer simulator found this). A leader

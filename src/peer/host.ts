@@ -88,6 +88,9 @@ export interface UnsafeRuntimeMutations {
 
 export interface PeerHost {
   readonly id: PeerId;
+  /** Peers the room reported gone (their relay socket closed: a closed tab, a stopped process)
+   *  and not back since; the leader treats them as silent at once (membership.ts). */
+  readonly departed: ReadonlySet<PeerId>;
   /** Test-only unsafe mutations (all off in every real peer). */
   readonly unsafeRuntimeMutations: UnsafeRuntimeMutations;
   /** Random per start of this peer: request ids and stream ids carry it. */

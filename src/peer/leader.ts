@@ -412,8 +412,10 @@ export class LeaderDuties {
   }
 
   /** When the leader last heard from `peer`; a member never heard in this term counts from the
-   *  term's start (a new leader gives every member the full grace). */
+   *  term's start (a new leader gives every member the full grace); a departed peer: never. */
   private lastHeard(peer: PeerId): number | undefined {
+    // A peer that left the room is silent from that moment: demoted or removed without waiting.
+    if (this.host.departed.has(peer)) return undefined;
     const heard = this.host.lastHeard.get(peer);
     const startedAt = this.current?.startedAt;
     if (startedAt === undefined) return heard;

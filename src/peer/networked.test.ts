@@ -56,6 +56,29 @@ describe('a networked peer entering its ensemble', () => {
     expect(a.peer?.status().observers).toHaveLength(1);
   });
 
+  it('a voter that left the room is replaced by an observer at once, not after VOTER_UNREACHABLE_MS', () => {
+    const clock = new ManualClock();
+    const network = new MemoryNetwork({ delivery: (deliver) => void clock.after(1, deliver) });
+    const room = new MemoryRoom(network);
+    const peers = ['a', 'b', 'c', 'd'].map((id) => start(room, clock, id));
+    const leader = peers[0]?.peer as Peer;
+    for (let i = 0; i < 200 && leader.status().voters.length < 3; i++) clock.advance(100);
+    expect(leader.status().voters).toEqual(['a', 'b', 'c']);
+    expect(leader.status().observers).toEqual(['d']);
+    // b's tab closes: its transport goes and the room reports it gone.
+    network.disconnect('b');
+    for (const entry of peers) entry.peer?.roomChanged('b', false);
+    const left = clock.now();
+    for (let i = 0; i < 100 && !leader.status().voters.includes('d'); i++) clock.advance(100);
+    expect(leader.status().voters).toEqual(['a', 'c', 'd']);
+    // Well within one session timeout, let alone VOTER_UNREACHABLE_MS (30 s).
+    expect(clock.now() - left).toBeLessThan(5000);
+    // Demoted, then removed as a departed learner: the configuration forgets the closed tab.
+    for (let i = 0; i < 100 && leader.status().observers.length > 0; i++) clock.advance(100);
+    expect(leader.status().observers).toEqual([]);
+    expect(clock.now() - left).toBeLessThan(10_000);
+  });
+
   it('a peer whose storage holds a replica resumes it instead of bootstrapping or joining', () => {
     const clock = new ManualClock();
     const room = new MemoryRoom(new MemoryNetwork({ delivery: (deliver) => void clock.after(1, deliver) }));

@@ -52,7 +52,7 @@ import { Prng } from '../core/prng.js';
 import type { DataTree, TreeLimits } from '../core/tree/index.js';
 import type { Applied } from '../core/tree/index.js';
 import type { Id } from '../core/tree/types.js';
-import { MEMBER_REJOIN_SILENCE_MS, PEER_TASKS_QUEUED_MAX, resolveTiming, TARGET_VOTERS_DEFAULT, TARGET_VOTERS_MAX, type PeerTiming } from './constants.js';
+import { DEPARTED_PEERS_MAX, MEMBER_REJOIN_SILENCE_MS, PEER_TASKS_QUEUED_MAX, resolveTiming, TARGET_VOTERS_DEFAULT, TARGET_VOTERS_MAX, type PeerTiming } from './constants.js';
 import { newCounters, type PeerCounters, type PeerHost, type UnsafeRuntimeMutations } from './host.js';
 import type { Cancel, Clock, ReplicaStorage, Transport } from './interfaces.js';
 import { LeaderDuties } from './leader.js';
@@ -149,6 +149,7 @@ export class Peer implements ServingApi {
   private readonly targetVoters: number;
   private readonly contacts: () => readonly PeerId[];
   private readonly lastHeard = new Map<PeerId, number>();
+  private readonly departed = new Set<PeerId>();
   private readonly host: PeerHost;
   private readonly leader: LeaderDuties;
   private readonly serving: ServingDuties;
@@ -242,6 +243,7 @@ export class Peer implements ServingApi {
         return tree();
       },
       lastHeard: this.lastHeard,
+      departed: this.departed,
       now: () => this.now(),
       send: (to, message) => this.send(to, message),
       defer: (task) => this.defer(task),
@@ -340,6 +342,30 @@ export class Peer implements ServingApi {
       // A lone voter need not wait an election timeout to find nobody else: campaign at once.
       if (config.voters.length === 1 && config.voters[0] === this.peerId) replica.withNode((node) => node.campaign());
       this.joinTick();
+    });
+  }
+
+  /**
+   * The room says `peer` left (its relay socket closed: a tab closed or crashed, a process
+   * stopped) or came back. A leader demotes or removes a departed member at once, if a working
+   * majority remains, instead of after VOTER_UNREACHABLE_MS: closing a tab hands its vote on
+   * within a few election ticks. Safety never depends on it (membership changes go through Raft);
+   * a peer wrongly reported gone (a relay blip) is promoted again once back.
+   */
+  roomChanged(peer: PeerId, present: boolean): void {
+    this.external(() => {
+      if (peer === this.peerId) return;
+      if (present) {
+        this.departed.delete(peer);
+        return;
+      }
+      if (this.departed.size >= DEPARTED_PEERS_MAX) {
+        const config = this.replica.status().config;
+        for (const id of this.departed) if (!isMember(config, id)) this.departed.delete(id);
+        const oldest = this.departed.values().next();
+        if (this.departed.size >= DEPARTED_PEERS_MAX && oldest.done !== true) this.departed.delete(oldest.value);
+      }
+      this.departed.add(peer);
     });
   }
 

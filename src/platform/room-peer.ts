@@ -72,6 +72,11 @@ export async function startRoomPeer(plan: NetworkPlan, pieces: RoomPeerPieces): 
     await closeAll();
     throw error;
   }
+  view.onRoomChange((event) => {
+    if (event.type === 'joined') peer.roomChanged(event.peer, true);
+    else if (event.type === 'left') peer.roomChanged(event.peer, false);
+    else for (const id of event.peers) peer.roomChanged(id, true);
+  });
   return {
     serving: peer,
     status: () => peer.status(),
