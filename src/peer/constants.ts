@@ -51,6 +51,11 @@ export const LEADER_SILENCE_MS = ELECTION_TIMEOUT_TICKS_DEFAULT * RAFT_TICK_MS;
 /** A peer that is not a member of the configuration (joining, or removed) asks to join this often. */
 export const JOIN_RETRY_MS = 1000;
 
+/** A peer the room reported gone that is still heard from this long after the notice was not
+ *  gone (a relay blip, its data channels up): the departure is ignored. Two Raft ticks: a live
+ *  member answers the leader's heartbeats every tick. */
+export const DEPARTURE_CONFIRM_MS = 2 * RAFT_TICK_MS;
+
 /** At most this many peers are remembered as having left the room (a long-lived room sees many
  *  tabs come and go; only members matter, and they are at most a few dozen). */
 export const DEPARTED_PEERS_MAX = 256;
@@ -154,6 +159,7 @@ export interface PeerTiming {
   readonly learnerUnreachableMs: number;
   readonly containerSweepIntervalMs: number;
   readonly leaveWaitMs: number;
+  readonly departureConfirmMs: number;
 }
 
 export const DEFAULT_PEER_TIMING: PeerTiming = Object.freeze({
@@ -167,6 +173,7 @@ export const DEFAULT_PEER_TIMING: PeerTiming = Object.freeze({
   learnerUnreachableMs: LEARNER_UNREACHABLE_MS,
   containerSweepIntervalMs: CONTAINER_SWEEP_INTERVAL_MS,
   leaveWaitMs: LEAVE_WAIT_MS,
+  departureConfirmMs: DEPARTURE_CONFIRM_MS,
 });
 
 /** Fills in defaults and checks the relations the runtime relies on. */

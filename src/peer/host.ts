@@ -10,6 +10,7 @@
 
 import type { Config, PeerId } from '../core/consensus/index.js';
 import type { DataTree } from '../core/tree/index.js';
+import type { SessionId } from '../core/tree/types.js';
 import type { PeerTiming } from './constants.js';
 import type { Replica } from './replica.js';
 import type { WireMessage } from './wire.js';
@@ -50,6 +51,10 @@ export interface PeerCounters {
   /** REMOVED notices: sent (leader) and accepted (this peer learned it was removed). */
   removedNoticesSent: number;
   removedNoticesAccepted: number;
+  /** Peers confirmed gone from the room (Peer.roomChanged). */
+  departures: number;
+  /** Elections this peer started at once because the leader left the room (Peer.takeOverFrom). */
+  takeovers: number;
   /** Client callbacks (done, listener, status) that threw (each rethrown from a fresh timer). */
   callbackErrors: number;
 }
@@ -70,6 +75,8 @@ export function newCounters(): PeerCounters {
     joinRequests: 0,
     removedNoticesSent: 0,
     removedNoticesAccepted: 0,
+    departures: 0,
+    takeovers: 0,
     callbackErrors: 0,
   };
 }
@@ -88,9 +95,11 @@ export interface UnsafeRuntimeMutations {
 
 export interface PeerHost {
   readonly id: PeerId;
-  /** Peers the room reported gone (their relay socket closed: a closed tab, a stopped process)
-   *  and not back since; the leader treats them as silent at once (membership.ts). */
+  /** Peers the room reported gone (their relay socket closed: a closed tab, a stopped process),
+   *  silent since, and not back: the leader treats them as silent at once (membership, sessions). */
   readonly departed: ReadonlySet<PeerId>;
+  /** The peer whose createSession txn opened `sessionId` (its serving peer), while known. */
+  sessionOrigin(sessionId: SessionId): PeerId | undefined;
   /** Test-only unsafe mutations (all off in every real peer). */
   readonly unsafeRuntimeMutations: UnsafeRuntimeMutations;
   /** Random per start of this peer: request ids and stream ids carry it. */

@@ -5,6 +5,10 @@ import { MemoryNetwork, type MemoryTransport } from '../adapters/transport-memor
 import { ManualClock } from './clock-manual.js';
 import { startNetworkedPeer, ROOM_LIST_WAIT_MS, type RoomTransport } from './networked.js';
 import type { Peer } from './peer.js';
+import { bytes, Ensemble } from './harness.js';
+import { DEPARTURE_CONFIRM_MS, SESSION_TICK_MS } from './constants.js';
+import type { SessionRequest } from './serving-api.js';
+import { OPEN_ACL_UNSAFE } from '../core/tree/types.js';
 
 /** A room over a memory network: joining lists the peers already in it, as the relay does. */
 class MemoryRoom {
@@ -79,6 +83,28 @@ describe('a networked peer entering its ensemble', () => {
     expect(clock.now() - left).toBeLessThan(10_000);
   });
 
+  it('when the leader leaves the room, the first remaining voter takes over at once, not after an election timeout', () => {
+    const clock = new ManualClock();
+    const network = new MemoryNetwork({ delivery: (deliver) => void clock.after(1, deliver) });
+    const room = new MemoryRoom(network);
+    const peers = ['a', 'b', 'c'].map((id) => start(room, clock, id).peer as Peer);
+    const [a, b, c] = peers as [Peer, Peer, Peer];
+    for (let i = 0; i < 200 && a.status().voters.length < 3; i++) clock.advance(100);
+    for (let i = 0; i < 20; i++) clock.advance(100);
+    expect(b.status().leaderId).toBe('a');
+    network.disconnect('a');
+    b.roomChanged('a', false);
+    c.roomChanged('a', false);
+    const left = clock.now();
+    for (let i = 0; i < 100 && b.status().role !== 'leader'; i++) clock.advance(10);
+    // b (first by id) campaigned at once; the election timeout is 2.5-5 s.
+    expect(b.status().role).toBe('leader');
+    expect(c.status().leaderId).toBe('b');
+    expect(clock.now() - left).toBeLessThan(DEPARTURE_CONFIRM_MS + 500);
+    expect(b.status().counters.takeovers).toBe(1);
+    expect(c.status().counters.takeovers).toBe(0);
+  });
+
   it('a peer whose storage holds a replica resumes it instead of bootstrapping or joining', () => {
     const clock = new ManualClock();
     const room = new MemoryRoom(new MemoryNetwork({ delivery: (deliver) => void clock.after(1, deliver) }));
@@ -101,5 +127,42 @@ describe('a networked peer entering its ensemble', () => {
     clock.advance(ROOM_LIST_WAIT_MS + 1);
     expect(lost.peer).toBeNull();
     expect(lost.error?.message).toMatch(/no room list/);
+  });
+});
+
+describe('departures reported by the room', () => {
+  const ephemeral = (path: string): SessionRequest => ({ op: 'create', path, data: bytes(''), acl: [...OPEN_ACL_UNSAFE], mode: 'ephemeral' });
+
+  it('close the sessions a departed peer served at once, not after their timeout', () => {
+    const ensemble = new Ensemble({ seed: 11, voters: ['a', 'b', 'c'] });
+    const leader = ensemble.elect();
+    const follower = (['a', 'b', 'c'].find((id) => id !== leader.peerId) as string);
+    const client = ensemble.client(follower, 10_000);
+    expect(ensemble.call(client, ephemeral('/held')).ok).toBe(true);
+    const observer = ensemble.client(leader.peerId);
+    ensemble.network.isolate(follower);
+    for (const id of ['a', 'b', 'c']) if (id !== follower) ensemble.peer(id).roomChanged(follower, false);
+    const left = ensemble.clock.now();
+    const gone = (): boolean => {
+      const result = ensemble.call(observer, { op: 'exists', path: '/held', watch: false });
+      return result.ok && result.op === 'exists' && result.stat === null;
+    };
+    expect(ensemble.runUntil(gone, 10_000, 100)).toBe(true);
+    // The departure is confirmed after DEPARTURE_CONFIRM_MS, the next session tick expires it.
+    expect(ensemble.clock.now() - left).toBeLessThan(DEPARTURE_CONFIRM_MS + SESSION_TICK_MS + 1000);
+    expect(leader.status().counters.departures).toBe(1);
+  });
+
+  it('ignore a departure notice for a peer that is still heard from (a relay blip)', () => {
+    const ensemble = new Ensemble({ seed: 12, voters: ['a', 'b', 'c'] });
+    const leader = ensemble.elect();
+    const follower = (['a', 'b', 'c'].find((id) => id !== leader.peerId) as string);
+    const client = ensemble.client(follower, 10_000);
+    expect(ensemble.call(client, ephemeral('/kept')).ok).toBe(true);
+    leader.roomChanged(follower, false);
+    ensemble.run(5000);
+    expect(leader.status().counters.departures).toBe(0);
+    expect(leader.status().voters).toContain(follower);
+    expect(ensemble.call(client, { op: 'exists', path: '/kept', watch: false })).toMatchObject({ ok: true, op: 'exists', stat: expect.anything() });
   });
 });

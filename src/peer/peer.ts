@@ -51,7 +51,7 @@ import type { FailureName } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
 import type { DataTree, TreeLimits } from '../core/tree/index.js';
 import type { Applied } from '../core/tree/index.js';
-import type { Id } from '../core/tree/types.js';
+import type { Id, SessionId } from '../core/tree/types.js';
 import { DEPARTED_PEERS_MAX, MEMBER_REJOIN_SILENCE_MS, PEER_TASKS_QUEUED_MAX, resolveTiming, TARGET_VOTERS_DEFAULT, TARGET_VOTERS_MAX, type PeerTiming } from './constants.js';
 import { newCounters, type PeerCounters, type PeerHost, type UnsafeRuntimeMutations } from './host.js';
 import type { Cancel, Clock, ReplicaStorage, Transport } from './interfaces.js';
@@ -149,7 +149,14 @@ export class Peer implements ServingApi {
   private readonly targetVoters: number;
   private readonly contacts: () => readonly PeerId[];
   private readonly lastHeard = new Map<PeerId, number>();
+  /** Peers confirmed gone from the room (roomChanged); the leader treats them as silent. */
   private readonly departed = new Set<PeerId>();
+  /** The serving peer of each session, from the origin of its createSession record (volatile:
+   *  sessions opened before a snapshot this peer restored are not here; they just time out).
+   *  Bounded as the tree's sessions are: one entry per open session. */
+  private readonly sessionOrigins = new Map<SessionId, PeerId>();
+  /** Peers the room reported gone, awaiting confirmation (when the notice came). */
+  private readonly leftAt = new Map<PeerId, number>();
   private readonly host: PeerHost;
   private readonly leader: LeaderDuties;
   private readonly serving: ServingDuties;
@@ -244,6 +251,7 @@ export class Peer implements ServingApi {
       },
       lastHeard: this.lastHeard,
       departed: this.departed,
+      sessionOrigin: (sessionId) => this.sessionOrigins.get(sessionId),
       now: () => this.now(),
       send: (to, message) => this.send(to, message),
       defer: (task) => this.defer(task),
@@ -347,25 +355,65 @@ export class Peer implements ServingApi {
 
   /**
    * The room says `peer` left (its relay socket closed: a tab closed or crashed, a process
-   * stopped) or came back. A leader demotes or removes a departed member at once, if a working
-   * majority remains, instead of after VOTER_UNREACHABLE_MS: closing a tab hands its vote on
-   * within a few election ticks. Safety never depends on it (membership changes go through Raft);
-   * a peer wrongly reported gone (a relay blip) is promoted again once back.
+   * stopped) or came back. If nothing is heard from it for DEPARTURE_CONFIRM_MS after the notice,
+   * it is gone: a leader demotes or removes it at once (if a working majority remains) instead of
+   * after VOTER_UNREACHABLE_MS, and closes the sessions it served instead of waiting for their
+   * timeouts; if it led, the first remaining voter campaigns at once (takeOverFrom). So closing a
+   * tab hands its vote and its locks on within about a second. Safety never depends on it (every
+   * change goes through Raft); a peer wrongly reported gone and still talking is kept.
+   * Sessions are bound to their serving peer today; when sessions can move between peers
+   * (client-only attachments), closing them here must wait for the move's grace instead.
    */
   roomChanged(peer: PeerId, present: boolean): void {
     this.external(() => {
       if (peer === this.peerId) return;
       if (present) {
         this.departed.delete(peer);
+        this.leftAt.delete(peer);
         return;
       }
-      if (this.departed.size >= DEPARTED_PEERS_MAX) {
-        const config = this.replica.status().config;
-        for (const id of this.departed) if (!isMember(config, id)) this.departed.delete(id);
-        const oldest = this.departed.values().next();
-        if (this.departed.size >= DEPARTED_PEERS_MAX && oldest.done !== true) this.departed.delete(oldest.value);
-      }
-      this.departed.add(peer);
+      if (this.leftAt.size >= DEPARTED_PEERS_MAX) return void this.counters.dropped.overloaded++;
+      const at = this.now();
+      this.leftAt.set(peer, at);
+      const cancel = this.options.clock.after(this.timing.departureConfirmMs, () => {
+        this.timers.delete(cancel);
+        this.external(() => this.confirmDeparture(peer, at));
+      });
+      this.timers.add(cancel);
+    });
+  }
+
+  private confirmDeparture(peer: PeerId, at: number): void {
+    if (this.stopped || this.leftAt.get(peer) !== at) return;
+    this.leftAt.delete(peer);
+    if ((this.lastHeard.get(peer) ?? Number.NEGATIVE_INFINITY) > at) return; // still talking: a relay blip
+    if (this.departed.size >= DEPARTED_PEERS_MAX) {
+      const config = this.replica.status().config;
+      for (const id of this.departed) if (!isMember(config, id)) this.departed.delete(id);
+      const oldest = this.departed.values().next();
+      if (this.departed.size >= DEPARTED_PEERS_MAX && oldest.done !== true) this.departed.delete(oldest.value);
+    }
+    this.departed.add(peer);
+    this.counters.departures += 1;
+    this.takeOverFrom(peer, at);
+    this.leader.sessionTick();
+  }
+
+  /**
+   * The leader left the room (its tab closed mid-term, often before its leave() could hand over):
+   * the first remaining voter by id campaigns at once, as if the leader had sent it TimeoutNow
+   * (§3.10), instead of waiting out an election timeout inside the leader lease. Still a plain
+   * Raft election (a higher term, a majority of votes for an up-to-date log), so safety holds; if
+   * it is not up to date, the others refuse and the normal timeout elects someone else.
+   */
+  private takeOverFrom(departed: PeerId, at: number): void {
+    const status = this.replica.status();
+    if (status.leader !== departed || this.leaderContactAt > at || !status.config.voters.includes(this.peerId)) return;
+    const successor = status.config.voters.filter((id) => id !== departed && !this.departed.has(id)).sort()[0];
+    if (successor !== this.peerId) return;
+    this.counters.takeovers += 1;
+    this.replica.withNode((node) => {
+      node.step({ type: 'timeout-now', from: departed, to: this.peerId, term: status.term });
     });
   }
 
@@ -613,6 +661,9 @@ export class Peer implements ServingApi {
   }
 
   private onRecordApplied(entry: Entry, record: LogRecord, applied: Applied): void {
+    const body = record.txn.body;
+    if (body.type === 'createSession') this.sessionOrigins.set(body.sessionId, record.origin);
+    else if (body.type === 'closeSession') this.sessionOrigins.delete(body.sessionId);
     this.options.observer?.applied?.(entry, this.machine.tree);
     if (this.replicaValue === null) return; // replaying the log at start: nobody to tell
     this.leader.onRecordApplied(entry, record, applied);
