@@ -4,15 +4,22 @@
  * its replica in IndexedDB, and exposes its Keeper as `window.keeper` for the console and tests.
  * Today it shows this tab's peer status and a znode console over the ensemble; the UI issue grows
  * it into the cluster dashboard.
+ *
+ * The recipes (meshkeeper/recipes: Lock, Semaphore, ...) are exposed as `window.recipes`, so the
+ * console and tests can run them on `window.keeper`. `?sessionTimeoutMs=` sets this tab's session
+ * timeout (API.md bounds; the default otherwise), e.g. to watch a frozen holder's lock expire sooner.
  */
 import './style.css';
 import { CREATE_MODES, Keeper, KeeperError, type CreateMode, type KeeperStatus, type Stat } from '../browser.js';
+import type * as Recipes from '../recipes/index.js';
 
 declare global {
   interface Window {
     keeper?: Keeper;
     /** Set when joining failed: the error's message (tests read it). */
     keeperError?: string;
+    /** meshkeeper/recipes, for the console and tests: `new recipes.Lock(window.keeper, '/locks/x')`. */
+    recipes?: typeof Recipes;
   }
 }
 
@@ -24,6 +31,9 @@ const REDRAW_DELAY_MS = 100;
 const params = new URLSearchParams(location.search);
 const room = params.get('room') ?? 'demo';
 const relay = params.get('relay') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`;
+/** Absent: Keeper.join's default. Out of bounds or not a number: joining fails and says why. */
+const sessionTimeoutParam = params.get('sessionTimeoutMs');
+const sessionTimeoutMs = sessionTimeoutParam === null ? undefined : Number(sessionTimeoutParam);
 
 const app = document.querySelector<HTMLDivElement>('#app');
 if (app === null) throw new Error('index.html has no #app');
@@ -177,7 +187,11 @@ async function submit(keeper: Keeper, event: SubmitEvent): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const keeper = await Keeper.join({ relay, room });
+  // Loaded (not imported statically) because the client loads web-locks.ts lazily for keeper.locks:
+  // a static import here would defeat that split. Set before joining, so it is there once the
+  // state line says "session connected".
+  window.recipes = await import('../recipes/index.js');
+  const keeper = await Keeper.join(sessionTimeoutMs === undefined ? { relay, room } : { relay, room, sessionTimeoutMs });
   window.keeper = keeper;
   stateLine.textContent = `session ${keeper.state}`;
   showStatus(keeper.status());
