@@ -1,39 +1,12 @@
 // Tabs and Node edge peers in one ensemble: a `meshkeeper peer` process joins the room two tabs
 // formed (all three become voters), a `meshkeeper shell` process writes through its own peer, and
 // the tabs read what it wrote; SIGTERM makes the edge peer leave gracefully (exit code 0).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from './fixtures.js';
-
-const FORM_TIMEOUT_MS = 30_000;
-
-function cli(args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/edge/cli.ts', ...args], { stdio: 'pipe' });
-}
-
-/** Resolves with the first stdout line matching `pattern` (rejects if the process exits first). */
-function lineMatching(child: ChildProcessWithoutNullStreams, pattern: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const match = buffered.match(pattern);
-      if (match !== null) resolve(match);
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing ${pattern}: ${stderr}`)));
-  });
-}
-
-function exitCode(child: ChildProcessWithoutNullStreams): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
-}
+import { cli, exitCode, FORM_TIMEOUT_MS, lineMatching } from './helpers.js';
 
 test('a Node edge peer and a shell join the tabs\' ensemble', async ({ context, app }) => {
   test.setTimeout(120_000);

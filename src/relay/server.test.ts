@@ -378,9 +378,15 @@ describe('mounting and lifecycle', () => {
   it('close() closes every socket with 1001 and stops taking upgrades', async () => {
     const server = await startRelay({ host: '127.0.0.1', port: 0 });
     const { probe } = await Probe.joined(server.url, 'demo', 'peer-a');
+    const b = await Probe.joined(server.url, 'demo', 'peer-b');
+    expect(await probe.nextJson()).toMatchObject({ type: 'joined', peer: 'peer-b' });
     await server.close();
     expect((await probe.closedWithin()).code).toBe(CLOSE_CODE.goingAway);
-    expect(server.stats().closed.shutdown).toBe(1);
+    expect((await b.probe.closedWithin()).code).toBe(CLOSE_CODE.goingAway);
+    // A relay going down does not tell anyone the others left (peers act on `left`).
+    await probe.silent();
+    await b.probe.silent();
+    expect(server.stats().closed.shutdown).toBe(2);
     await expect(Probe.open(server.url)).rejects.toThrow();
   });
 });

@@ -398,6 +398,9 @@ class RelayCore {
       this.rooms.delete(room.name);
       return;
     }
+    // A relay shutting down closes every socket: the peers did not leave, do not say they did
+    // (peers act on `left`: a departed leader's successor campaigns at once).
+    if (this.shuttingDown) return;
     const left = encodeServerText({ type: 'left', peer } satisfies ServerMessage);
     for (const other of room.peers.values()) this.send(other, left);
   }
