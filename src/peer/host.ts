@@ -55,6 +55,10 @@ export interface PeerCounters {
   departures: number;
   /** Elections this peer started at once because the leader left the room (Peer.takeOverFrom). */
   takeovers: number;
+  /** Leaving notices heard: a peer said it was stopping at once (Peer.leaveNow, a closing tab). */
+  leaveNotices: number;
+  /** Leaderships this peer handed on as it left at once (TimeoutNow sent from Peer.leaveNow). */
+  transfersOnLeave: number;
   /** Client callbacks (done, listener, status) that threw (each rethrown from a fresh timer). */
   callbackErrors: number;
 }
@@ -77,6 +81,8 @@ export function newCounters(): PeerCounters {
     removedNoticesAccepted: 0,
     departures: 0,
     takeovers: 0,
+    leaveNotices: 0,
+    transfersOnLeave: 0,
     callbackErrors: 0,
   };
 }

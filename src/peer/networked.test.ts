@@ -5,8 +5,9 @@ import { MemoryNetwork, type MemoryTransport } from '../adapters/transport-memor
 import { ManualClock } from './clock-manual.js';
 import { startNetworkedPeer, ROOM_LIST_WAIT_MS, type RoomTransport } from './networked.js';
 import type { Peer } from './peer.js';
-import { bytes, Ensemble } from './harness.js';
-import { DEPARTURE_CONFIRM_MS, SESSION_TICK_MS } from './constants.js';
+import { bytes, Ensemble, type Client } from './harness.js';
+import { DEPARTURE_CONFIRM_MS, RAFT_TICK_MS, SESSION_TICK_MS } from './constants.js';
+import { ELECTION_TIMEOUT_TICKS_DEFAULT } from '../core/limits.js';
 import type { SessionRequest } from './serving-api.js';
 import { OPEN_ACL_UNSAFE } from '../core/tree/types.js';
 
@@ -164,5 +165,81 @@ describe('departures reported by the room', () => {
     expect(leader.status().counters.departures).toBe(0);
     expect(leader.status().voters).toContain(follower);
     expect(ensemble.call(client, { op: 'exists', path: '/kept', watch: false })).toMatchObject({ ok: true, op: 'exists', stat: expect.anything() });
+  });
+});
+
+describe('leaving at once (Peer.leaveNow, a closing tab)', () => {
+  const ephemeral = (path: string): SessionRequest => ({ op: 'create', path, data: bytes(''), acl: [...OPEN_ACL_UNSAFE], mode: 'ephemeral' });
+  const absent = (ensemble: Ensemble, client: Client, path: string): boolean => {
+    const result = ensemble.call(client, { op: 'exists', path, watch: false });
+    return result.ok && result.op === 'exists' && result.stat === null;
+  };
+  /** The shortest election timeout: a handoff faster than this did not wait for one. */
+  const ELECTION_TIMEOUT_MIN_MS = ELECTION_TIMEOUT_TICKS_DEFAULT * RAFT_TICK_MS;
+
+  it('a leader hands leadership on with TimeoutNow at term + 1, even mid-persist, and its ephemerals go at once', () => {
+    // Storage takes 5 ms a batch: the leader's replica is busy persisting when the tab closes, so
+    // a transfer queued in the replica (or sent after persisting) would never leave.
+    const ensemble = new Ensemble({ seed: 21, voters: ['a', 'b', 'c'], storageDelayMs: 5 });
+    const leader = ensemble.elect();
+    const others = ['a', 'b', 'c'].filter((id) => id !== leader.peerId);
+    const held = ensemble.client(leader.peerId, 20_000);
+    expect(ensemble.call(held, ephemeral('/held-by-leader')).ok).toBe(true);
+    const watcher = ensemble.client(others[0] as string);
+    expect(absent(ensemble, watcher, '/held-by-leader')).toBe(false);
+    const term = leader.status().term;
+    ensemble.submit(held, { op: 'create', path: '/in-flight', data: bytes(''), acl: [...OPEN_ACL_UNSAFE], mode: 'persistent' });
+    const closed = ensemble.clock.now();
+    leader.leaveNow();
+    expect(leader.status().stopped).toBe(true);
+    expect(leader.status().counters.transfersOnLeave).toBe(1);
+    ensemble.peers.delete(leader.peerId);
+    const successor = (): Peer | undefined => ensemble.leader();
+    expect(ensemble.runUntil(() => successor() !== undefined && others.every((id) => ensemble.peer(id).status().leaderId === successor()?.peerId), 10_000, 1)).toBe(true);
+    const handoffMs = ensemble.clock.now() - closed;
+    const next = successor() as Peer;
+    expect(next.status().term).toBe(term + 1);
+    expect(handoffMs).toBeLessThan(ELECTION_TIMEOUT_MIN_MS / 10);
+    expect(next.status().counters).toMatchObject({ takeovers: 0, leaveNotices: 1 });
+    expect(ensemble.runUntil(() => absent(ensemble, watcher, '/held-by-leader'), 10_000, 1)).toBe(true);
+    // The ephemeral went within a few commit rounds, not after a session timeout or a tick.
+    expect(ensemble.clock.now() - closed).toBeLessThan(DEPARTURE_CONFIRM_MS);
+    expect(ensemble.call(watcher, { op: 'create', path: '/after', data: bytes(''), acl: [...OPEN_ACL_UNSAFE], mode: 'persistent' }).ok).toBe(true);
+  });
+
+  it('a follower: the leader closes its sessions at once, without waiting for the room or a session tick', () => {
+    const ensemble = new Ensemble({ seed: 22, voters: ['a', 'b', 'c'] });
+    const leader = ensemble.elect();
+    const follower = ['a', 'b', 'c'].find((id) => id !== leader.peerId) as string;
+    const held = ensemble.client(follower, 20_000);
+    expect(ensemble.call(held, ephemeral('/held-by-follower')).ok).toBe(true);
+    const watcher = ensemble.client(leader.peerId);
+    const closed = ensemble.clock.now();
+    ensemble.peer(follower).leaveNow();
+    ensemble.peers.delete(follower);
+    expect(ensemble.runUntil(() => absent(ensemble, watcher, '/held-by-follower'), 10_000, 1)).toBe(true);
+    expect(ensemble.clock.now() - closed).toBeLessThan(DEPARTURE_CONFIRM_MS);
+    expect(leader.status().role).toBe('leader');
+    expect(leader.status().counters).toMatchObject({ leaveNotices: 1, departures: 1 });
+  });
+
+  it('a lone leader just stops; leaveNow twice, or after stop, does nothing more', () => {
+    const ensemble = new Ensemble({ seed: 23, voters: ['a'] });
+    const leader = ensemble.elect();
+    leader.leaveNow();
+    leader.leaveNow();
+    expect(leader.status()).toMatchObject({ stopped: true });
+    expect(leader.status().counters.transfersOnLeave).toBe(0);
+  });
+
+  it('a leave() in progress completes when leaveNow cuts it short', () => {
+    const ensemble = new Ensemble({ seed: 24, voters: ['a', 'b', 'c'], storageDelayMs: 5 });
+    const leader = ensemble.elect();
+    ensemble.client(leader.peerId);
+    let done = 0;
+    leader.leave(() => done++);
+    leader.leaveNow();
+    ensemble.run(10);
+    expect(done).toBe(1);
   });
 });

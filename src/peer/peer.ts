@@ -8,6 +8,7 @@
  *   peer.openSession / closeSession / addAuth / submit     the ServingApi (serving.ts)
  *   peer.status(), peer.onStatus(listener)                  API.md's keeper.status() + counters
  *   peer.leave(done)               close local sessions, hand off leadership, stop
+ *   peer.leaveNow()                the same in one synchronous step (a closing tab's pagehide)
  *   peer.stop()                    stop at once (a crash, to the others)
  *
  * ONE THREAD. Everything the peer does runs in one loop: a message, a timer or an API call enters
@@ -387,6 +388,14 @@ export class Peer implements ServingApi {
     if (this.stopped || this.leftAt.get(peer) !== at) return;
     this.leftAt.delete(peer);
     if ((this.lastHeard.get(peer) ?? Number.NEGATIVE_INFINITY) > at) return; // still talking: a relay blip
+    this.markDeparted(peer);
+    this.takeOverFrom(peer, at);
+    this.leader.sessionTick();
+  }
+
+  /** Remembers `peer` as gone (bounded by DEPARTED_PEERS_MAX: non-members are forgotten first). */
+  private markDeparted(peer: PeerId): void {
+    if (this.departed.has(peer)) return;
     if (this.departed.size >= DEPARTED_PEERS_MAX) {
       const config = this.replica.status().config;
       for (const id of this.departed) if (!isMember(config, id)) this.departed.delete(id);
@@ -395,7 +404,21 @@ export class Peer implements ServingApi {
     }
     this.departed.add(peer);
     this.counters.departures += 1;
-    this.takeOverFrom(peer, at);
+  }
+
+  /**
+   * `peer` said it is stopping now (its leaveNow: a tab closing). It is gone at once — no
+   * DEPARTURE_CONFIRM_MS wait, the peer itself said so, and only it can (the transport names the
+   * sender): a leader closes the sessions it served and replaces its vote; a new leader does so as
+   * it takes office (LeaderDuties.become). If it led and named a successor, that voter got
+   * TimeoutNow and campaigns; if it named none, the first remaining voter takes over as when the
+   * room reports a leader gone.
+   */
+  private onLeaving(peer: PeerId, successor: PeerId | null): void {
+    this.counters.leaveNotices += 1;
+    this.leftAt.delete(peer);
+    this.markDeparted(peer);
+    if (successor === null) this.takeOverFrom(peer, this.now());
     this.leader.sessionTick();
   }
 
@@ -481,6 +504,46 @@ export class Peer implements ServingApi {
       node.transferLeadership(target.id);
     });
     return true;
+  }
+
+  /**
+   * Leaves NOW, in this one synchronous step: for a page's `pagehide`, after which nothing the page
+   * scheduled (storage callbacks, timers, the Ready loop's next batch) may ever run. Everything
+   * that must happen leaves as plain transport sends before this returns:
+   * - every member gets a `leaving` notice, so it treats this peer as gone at once (no
+   *   DEPARTURE_CONFIRM_MS, no wait for the relay to notice the closed socket): the leader closes
+   *   the sessions served here (their ephemerals and locks go at once) and replaces the vote;
+   * - on a leader, the most caught-up voter gets TimeoutNow right after its notice (§3.10) and
+   *   campaigns at once, so leadership moves in one election round at term + 1 instead of after an
+   *   election timeout; it closes this peer's sessions as it takes office. The message is built and
+   *   sent here, not through RawNode.transferLeadership: the replica may be persisting a batch
+   *   (the transfer would wait in its queue) and the Ready loop sends only after persisting, which
+   *   a closing page never sees. It is only advice: the target still needs a majority's votes for
+   *   an up-to-date log, so safety is Raft's; if it lags, an election timeout elects another.
+   * Then the peer stops. Writes it proposed but had not replicated are lost (their clients are on
+   * this closing page). Use leave() when there is time to wait for the commits.
+   */
+  leaveNow(): void {
+    this.external(() => {
+      if (this.stopped) return;
+      const status = this.replica.status();
+      let successor: PeerId | null = null;
+      if (status.role === 'leader' && status.progress !== null) {
+        const target = status.progress
+          .filter((p) => p.id !== this.peerId && !p.isLearner && !this.departed.has(p.id))
+          .sort((a, b) => Number(b.recentActive) - Number(a.recentActive) || b.match - a.match || (a.id < b.id ? -1 : 1))[0];
+        successor = target?.id ?? null;
+      }
+      const members = [...status.config.voters, ...status.config.learners].filter((id) => id !== this.peerId);
+      for (const id of members) this.send(id, { kind: 'leaving', successor });
+      if (successor !== null) {
+        this.counters.transfersOnLeave += 1;
+        this.sendRaft({ type: 'timeout-now', from: this.peerId, to: successor, term: status.term });
+      }
+      const leaving = this.leaving;
+      this.stopNow('the peer left');
+      if (leaving !== null) this.notices.push(leaving.done);
+    });
   }
 
   private finishLeave(): void {
@@ -583,6 +646,8 @@ export class Peer implements ServingApi {
         return;
       case 'removed':
         return this.onRemoved(from, message.term, message.configIndex);
+      case 'leaving':
+        return this.onLeaving(from, message.successor);
     }
   }
 

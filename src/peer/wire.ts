@@ -38,6 +38,7 @@ export const WIRE_PING = 4;
 export const WIRE_JOIN = 5;
 export const WIRE_LEADER_HINT = 6;
 export const WIRE_REMOVED = 7;
+export const WIRE_LEAVING = 8;
 
 /** One forward stream: a serving peer's incarnation and its stream counter (increasing). */
 export interface StreamId {
@@ -88,7 +89,10 @@ export type WireMessage =
   | { readonly kind: 'ping'; readonly term: number; readonly sessions: readonly SessionId[] }
   | { readonly kind: 'join' }
   | { readonly kind: 'leader-hint'; readonly term: number; readonly leader: PeerId | null }
-  | { readonly kind: 'removed'; readonly term: number; readonly configIndex: number };
+  | { readonly kind: 'removed'; readonly term: number; readonly configIndex: number }
+  /** The sender is stopping now (Peer.leaveNow: a closing tab); `successor` is the voter it sent
+   *  TimeoutNow to when it led, else null. */
+  | { readonly kind: 'leaving'; readonly successor: PeerId | null };
 
 /** Why bytes were dropped (the peer counts each). */
 export type WireDropReason = 'too-large' | 'unknown-tag' | 'malformed';
@@ -181,6 +185,10 @@ export function encodeWire(message: WireMessage): Uint8Array {
       writer.varUint(message.term);
       writer.varUint(message.configIndex);
       break;
+    case 'leaving':
+      writer.u8(WIRE_LEAVING);
+      writeOptionalPeer(writer, message.successor);
+      break;
   }
   const bytes = writer.finish();
   assert(bytes.length <= WIRE_MESSAGE_BYTES_MAX, `wire message of ${bytes.length} bytes within WIRE_MESSAGE_BYTES_MAX`);
@@ -234,12 +242,14 @@ function readBody(reader: Reader, tag: number): WireMessage {
       const term = reader.varUint('removed term');
       return { kind: 'removed', term, configIndex: reader.varUint('removed config index') };
     }
+    case WIRE_LEAVING:
+      return { kind: 'leaving', successor: readOptionalPeer(reader, 'leaving successor') };
     default:
       return reader.fail(`unknown wire tag ${tag}`);
   }
 }
 
-const KNOWN_TAGS: ReadonlySet<number> = new Set([WIRE_RAFT, WIRE_FORWARD, WIRE_FORWARD_REFUSED, WIRE_PING, WIRE_JOIN, WIRE_LEADER_HINT, WIRE_REMOVED]);
+const KNOWN_TAGS: ReadonlySet<number> = new Set([WIRE_RAFT, WIRE_FORWARD, WIRE_FORWARD_REFUSED, WIRE_PING, WIRE_JOIN, WIRE_LEADER_HINT, WIRE_REMOVED, WIRE_LEAVING]);
 
 /** Decodes one wire message. Never throws on bad input: the reason says which counter to bump. */
 export function decodeWire(bytes: Uint8Array): WireDecoded {
