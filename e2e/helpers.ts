@@ -6,10 +6,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from '@playwright/test';
+import { mergeTests, type BrowserContext, type Page } from '@playwright/test';
 import { openFileStorage } from '../src/adapters/storage-file.js';
 import type { KeeperStatus } from '../src/client/index.js';
 import type { PersistedState } from '../src/core/consensus/index.js';
+import { test as meshkeeperTest, type EnsembleConfig } from '../src/testing/playwright.js';
+import { test as appTest } from './fixtures.js';
 
 /** Forming an ensemble of tabs takes a few seconds (WebRTC + admission + promotion); this bounds
  *  one peer's arrival or one membership step on a loaded two-core machine. */
@@ -223,3 +225,13 @@ export function replicaMentions(state: PersistedState, text: string): boolean {
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).includes(Buffer.from(needle));
 }
+
+/** The public fixture (meshkeeper/testing/playwright) on this repository's app: `ensemble` opens
+ *  tabs of the worker's app server (`app`) against a relay of its own (restartable). Options per
+ *  file: `ensembleTest.use({ meshkeeper: { sessionTimeoutMs } })` is merged with the app's URL. */
+export const ensembleTest = mergeTests(appTest, meshkeeperTest).extend<{ ensembleConfig: EnsembleConfig }>({
+  ensembleConfig: [{}, { option: true }],
+  meshkeeper: async ({ app, ensembleConfig }, use) => {
+    await use({ ...ensembleConfig, appUrl: app.url });
+  },
+});
