@@ -5,6 +5,7 @@
  */
 
 import type { ServingApi } from '../peer/serving-api.js';
+import type { StatusBoard } from './board.js';
 import type { KeeperStatus } from './types.js';
 
 export interface KeeperHost {
@@ -12,6 +13,8 @@ export interface KeeperHost {
   status(): KeeperStatus;
   /** Subscribes to status changes; returns the unsubscribe function. */
   onStatus(listener: (status: KeeperStatus) => void): () => void;
+  /** The room's status board, when the peer publishes to one (networked peers). */
+  readonly board?: StatusBoard;
   /** Called once, after the Keeper's session ended. */
   release(): Promise<void>;
 }

@@ -7,3 +7,4 @@ export { MultiError } from './errors.js';
 export { digestId } from './digest.js';
 export type { JoinOptions, StorageOption } from './options.js';
 export * from './types.js';
+export type { BoardPeer, PeerKind, StatusBoard } from './board.js';

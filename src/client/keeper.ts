@@ -25,6 +25,7 @@ import type { ACL, CreateRequest, Id, MultiOp, OpResult, PersistentWatchMode, St
 import type { LocalSession, SessionListener, SessionRequest, SessionResult, SessionState } from '../peer/serving-api.js';
 // Type only (erased): keeper.locks's shape. The implementation is loaded lazily (see `get locks`).
 import type { LockManager } from '../recipes/web-locks.js';
+import type { StatusBoard } from './board.js';
 import { digestId } from './digest.js';
 import { Emitter, reportToConsole, type ErrorReporter } from './emitter.js';
 import { answeredError, endedError, MultiError, refusedResults } from './errors.js';
@@ -119,12 +120,13 @@ export class Keeper {
 
   /**
    * Joins an ensemble and opens a session (API.md): over a relay, this process's peer of the room
-   * (client/network.ts); without one, the standalone ensemble (in Node, storage 'memory'). Keepers
+   * (client/network.ts); without one, in a browser this tab's peer of the profile's tabs (over
+   * BroadcastChannel, network.ts too), in Node the standalone ensemble (storage 'memory'). Keepers
    * of one process that join the same room share its peer. Resolves once the session is established.
    */
   static async join(options: JoinOptions = {}): Promise<Keeper> {
     const plan = planJoin(options);
-    const host = plan.kind === 'network' ? await joinNetwork(plan) : await joinStandalone(plan);
+    const host = plan.kind === 'standalone' ? await joinStandalone(plan) : await joinNetwork(plan);
     return Keeper.open(host, plan);
   }
 
@@ -156,6 +158,12 @@ export class Keeper {
   /** The serving peer's view of the ensemble (for display and diagnosis, never for safety). */
   status(): KeeperStatus {
     return this.#host.status();
+  }
+
+  /** Every peer of the room as it publishes itself on the status board (client/board.ts), or null
+   *  where the ensemble has none (standalone). For display and diagnosis, never for safety. */
+  board(): StatusBoard | null {
+    return this.#host.board ?? null;
   }
 
   /** Listens to 'state' (session states) or 'status' (the serving peer's status). Returns a

@@ -2,7 +2,9 @@
  * Joining over a relay (API.md): this process — a Node edge peer or a browser tab — runs one peer
  * of the room's ensemble, and each Keeper that joins the room opens its session on that peer (as
  * the standalone ensemble shares its peer). The peer leaves the room gracefully once the last
- * Keeper of the room has closed.
+ * Keeper of the room has closed. Joining without a relay in a browser (a TabsPlan: the ensemble of
+ * this profile's tabs over BroadcastChannel) works the same way through the runtime's
+ * `startTabsPeer`; a room joined both ways is two peers, one per way.
  *
  * The platform pieces (WebSocket, WebRTC, storage) differ between Node and browsers and must not
  * be bundled into the other, so each platform's entry module (src/node.ts, src/browser.ts)
@@ -12,8 +14,9 @@
 import { KeeperError } from '../core/errors.js';
 import type { PeerStatus } from '../peer/peer.js';
 import type { ServingApi } from '../peer/serving-api.js';
+import type { StatusBoard } from './board.js';
 import type { KeeperHost } from './host.js';
-import type { NetworkPlan } from './options.js';
+import type { NetworkPlan, TabsPlan } from './options.js';
 import { keeperStatus } from './standalone.js';
 
 /** A running peer of a networked ensemble, as the Keepers of this process share it. */
@@ -21,13 +24,20 @@ export interface NetworkedPeer {
   readonly serving: ServingApi;
   status(): PeerStatus;
   onStatus(listener: (status: PeerStatus) => void): () => void;
+  /** The room's status board (platform/status-board.ts), where the platform runs one. */
+  readonly board?: StatusBoard;
   /** Leaves gracefully (sessions closed, leadership handed off), then closes transport and storage. */
   leave(): Promise<void>;
+  /** Leaves at once, synchronously (Peer.leaveNow: a closing page), then closes transport and
+   *  storage without waiting. Platforms without it get leave() from leaveAllNow. */
+  leaveNow?(): void;
 }
 
 export interface NetworkRuntime {
   /** Starts this process's peer of `plan.room`, met through `plan.relay`. */
   startPeer(plan: NetworkPlan): Promise<NetworkedPeer>;
+  /** Starts this tab's peer of the ensemble of this profile's tabs (browsers only). */
+  startTabsPeer?(plan: TabsPlan): Promise<NetworkedPeer>;
 }
 
 let runtime: NetworkRuntime | null = null;
@@ -44,25 +54,56 @@ export function hostOnPeer(peer: NetworkedPeer): KeeperHost {
     serving: peer.serving,
     status: () => keeperStatus(peer.status()),
     onStatus: (listener) => peer.onStatus((status) => listener(keeperStatus(status))),
+    ...(peer.board === undefined ? {} : { board: peer.board }),
     release: async () => undefined,
   };
+}
+
+/** Starts the peer the plan asks for (throws at once when the platform has no such peer). */
+function startFor(runtime: NetworkRuntime, plan: NetworkPlan | TabsPlan): Promise<NetworkedPeer> {
+  if (plan.kind === 'network') return runtime.startPeer(plan);
+  if (runtime.startTabsPeer === undefined) {
+    throw new KeeperError('UNIMPLEMENTED', "joining without a relay runs the ensemble of a browser profile's tabs, and this platform has none (in Node, pass a relay URL, or storage: 'memory' for the standalone ensemble)");
+  }
+  return runtime.startTabsPeer(plan);
 }
 
 interface Room {
   readonly secret: string | undefined;
   readonly storage: string;
   readonly peer: Promise<NetworkedPeer>;
+  /** The peer once started (leaveAllNow must reach it synchronously). */
+  started: NetworkedPeer | null;
   keepers: number;
 }
 
 const rooms = new Map<string, Room>();
 
-export async function joinNetwork(plan: NetworkPlan): Promise<KeeperHost> {
+/**
+ * Every started peer of this process leaves at once, before this returns (a page's `pagehide`:
+ * platform/leave-on-pagehide.ts). Each peer's leaveNow sends its leaving notice and, on a leader,
+ * TimeoutNow to its successor, so the page's sessions close and leadership moves without waiting
+ * for anything this page would have to run later. The rooms are forgotten: a later join (a page
+ * restored from the back/forward cache) starts a new peer. Keepers of these peers see their
+ * requests fail with CONNECTIONLOSS. A peer still starting holds no session yet and is left be.
+ */
+export function leaveAllNow(): void {
+  for (const [key, room] of [...rooms]) {
+    const peer = room.started;
+    if (peer === null) continue;
+    rooms.delete(key);
+    if (peer.leaveNow !== undefined) peer.leaveNow();
+    else void peer.leave();
+  }
+}
+
+export async function joinNetwork(plan: NetworkPlan | TabsPlan): Promise<KeeperHost> {
   const started = runtime;
   if (started === null) {
     throw new KeeperError('UNIMPLEMENTED', "joining over a relay needs meshkeeper's platform entry: import from 'meshkeeper' (it resolves to the Node or browser entry), not from its source files");
   }
-  const key = `${plan.relay}\n${plan.room}`;
+  // Relay URLs are ws:// or wss:// URLs, so no relay's key can equal the tabs' key of a room.
+  const key = plan.kind === 'tabs' ? `tabs\n${plan.room}` : `${plan.relay}\n${plan.room}`;
   let room = rooms.get(key);
   if (room !== undefined && room.secret !== plan.secret) {
     throw new KeeperError('AUTHFAILED', `join: room ${JSON.stringify(plan.room)} is joined by this process with a different secret`);
@@ -71,12 +112,17 @@ export async function joinNetwork(plan: NetworkPlan): Promise<KeeperHost> {
     throw new KeeperError('BADARGUMENTS', `join: room ${JSON.stringify(plan.room)} is joined by this process with storage ${room.storage}`);
   }
   if (room === undefined) {
-    const peer = started.startPeer(plan);
-    const fresh: Room = { secret: plan.secret, storage: plan.storage, peer, keepers: 0 };
+    const peer = startFor(started, plan);
+    const fresh: Room = { secret: plan.secret, storage: plan.storage, peer, started: null, keepers: 0 };
     rooms.set(key, fresh);
-    peer.catch(() => {
-      if (rooms.get(key) === fresh) rooms.delete(key);
-    });
+    peer.then(
+      (value) => {
+        fresh.started = value;
+      },
+      () => {
+        if (rooms.get(key) === fresh) rooms.delete(key);
+      },
+    );
     room = fresh;
   }
   room.keepers += 1;
@@ -93,6 +139,7 @@ export async function joinNetwork(plan: NetworkPlan): Promise<KeeperHost> {
     serving: peer.serving,
     status: () => keeperStatus(peer.status()),
     onStatus: (listener) => peer.onStatus((status) => listener(keeperStatus(status))),
+    ...(peer.board === undefined ? {} : { board: peer.board }),
     release: async () => {
       if (released) return;
       released = true;

@@ -1,7 +1,8 @@
 // Proves Keeper.join's options are checked in full before anything starts (API.md "Joining an
 // ensemble"): unknown options, wrong types and values out of bounds are BADARGUMENTS naming the
 // option; combinations a later piece of work brings are UNIMPLEMENTED naming that piece; the
-// standalone plan gets ZooKeeper's session timeout bounds (2 to 20 ticks of 2 s).
+// standalone plan gets ZooKeeper's session timeout bounds (2 to 20 ticks of 2 s); a browser
+// without a relay plans the ensemble of its profile's tabs, Node without one the standalone.
 import { describe, expect, it } from 'vitest';
 import { KeeperError } from '../core/errors.js';
 import { NOT_YET, planJoin } from './options.js';
@@ -82,7 +83,33 @@ describe('planJoin', () => {
     expect(refusal({ storage: 'file:/tmp/x' }).message).toContain(NOT_YET.standaloneStorage);
     expect(refusal({ storage: 'indexeddb' })).toMatchObject({ code: 'BADARGUMENTS' });
     expect(refusal({ storage: 'indexeddb', relay: 'ws://127.0.0.1:8787' }).message).toMatch(/indexeddb' is for browsers/);
-    expect(refusal({ storage: 'memory' }, browser).message).toContain(NOT_YET.tabs);
     expect(refusal({ storage: 'file:/x' }, browser).code).toBe('BADARGUMENTS');
+  });
+
+  it('plans the ensemble of this profile\'s tabs for a browser without a relay (BroadcastChannel)', () => {
+    expect(planJoin({ room: 'demo' }, browser)).toEqual({
+      kind: 'tabs',
+      room: 'demo',
+      secret: undefined,
+      storage: 'indexeddb',
+      voters: 3,
+      sessionTimeoutMs: 10_000,
+      requestTimeoutMs: 0,
+    });
+    expect(planJoin({}, browser)).toMatchObject({ kind: 'tabs', room: 'meshkeeper' });
+    expect(planJoin({ storage: 'memory', secret: 's', voters: 5, sessionTimeoutMs: 4000, requestTimeoutMs: 500 }, browser)).toEqual({
+      kind: 'tabs',
+      room: 'meshkeeper',
+      secret: 's',
+      storage: 'memory',
+      voters: 5,
+      sessionTimeoutMs: 4000,
+      requestTimeoutMs: 500,
+    });
+    // The same checks as every other plan: bad options are still refused in a browser.
+    expect(refusal({ room: '' }, browser).code).toBe('BADARGUMENTS');
+    expect(refusal({ voters: 4 }, browser).code).toBe('BADARGUMENTS');
+    // Node without a relay stays the standalone ensemble.
+    expect(planJoin({ storage: 'memory' }, node).kind).toBe('standalone');
   });
 });

@@ -3,9 +3,11 @@
  * an unknown option, a wrong type or a value out of bounds is BADARGUMENTS naming the option; a
  * valid combination that a later piece of work brings is UNIMPLEMENTED naming that piece.
  *
- * Two kinds of join exist: over a relay (a networked peer in this process or tab, meeting the room's
- * other peers through the relay and talking to them over WebRTC), and the standalone ensemble — no
- * relay, in Node, storage 'memory' — one voter in this process. Both run the same peer runtime.
+ * Three kinds of join exist: over a relay (a networked peer in this process or tab, meeting the
+ * room's other peers through the relay and talking to them over WebRTC); without a relay in a
+ * browser, the tabs of this browser profile (a peer in this tab, meeting the profile's other tabs
+ * over BroadcastChannel, no server at all); and the standalone ensemble — no relay, in Node,
+ * storage 'memory' — one voter in this process. All run the same peer runtime.
  */
 
 import { KeeperError } from '../core/errors.js';
@@ -48,12 +50,25 @@ const KNOWN_OPTIONS = ['relay', 'room', 'secret', 'storage', 'voters', 'sessionT
 export const ROOM_DEFAULT = 'meshkeeper';
 
 /** How to join, once the options are checked. */
-export type JoinPlan = StandalonePlan | NetworkPlan;
+export type JoinPlan = StandalonePlan | NetworkPlan | TabsPlan;
 
 /** Over a relay: this process (tab) runs a peer of the room's ensemble. */
 export interface NetworkPlan {
   kind: 'network';
   relay: string;
+  room: string;
+  secret: string | undefined;
+  storage: StorageOption;
+  voters: number;
+  sessionTimeoutMs: number;
+  /** 0 when off. */
+  requestTimeoutMs: number;
+}
+
+/** No relay, in a browser: this tab runs a peer of the ensemble of this profile's tabs, which
+ *  meet over BroadcastChannel (API.md: "Without relay the ensemble is local"). */
+export interface TabsPlan {
+  kind: 'tabs';
   room: string;
   secret: string | undefined;
   storage: StorageOption;
@@ -85,7 +100,6 @@ export function currentPlatform(): Platform {
 
 /** The pieces of work that bring the other ways to join; named in UNIMPLEMENTED errors. */
 export const NOT_YET = {
-  tabs: 'a browser ensemble without a relay (the tabs of this profile over BroadcastChannel) comes with the BroadcastChannel transport',
   standaloneStorage: "a standalone ensemble (no relay) keeps its replica in memory: pass storage: 'memory', or a relay URL to join a networked ensemble with durable storage",
 } as const;
 
@@ -108,7 +122,7 @@ export function planJoin(options: unknown, platform: Platform = currentPlatform(
 
   if (storage === 'indexeddb' && platform.node) throw badArgument("storage 'indexeddb' is for browsers; a Node peer keeps its replica in 'file:<dir>' or 'memory'");
   if (relay !== undefined) return { kind: 'network', relay, room, secret, storage, voters, sessionTimeoutMs, requestTimeoutMs };
-  if (!platform.node) throw new KeeperError('UNIMPLEMENTED', NOT_YET.tabs);
+  if (!platform.node) return { kind: 'tabs', room, secret, storage, voters, sessionTimeoutMs, requestTimeoutMs };
   if (storage !== 'memory') throw new KeeperError('UNIMPLEMENTED', NOT_YET.standaloneStorage);
   return { kind: 'standalone', room, secret, voters, sessionTimeoutMs, requestTimeoutMs };
 }

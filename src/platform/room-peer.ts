@@ -13,9 +13,11 @@ import { RoomView } from '../adapters/room-view.js';
 import { WebRtcMesh, type CreatePeer } from '../adapters/transport-webrtc/mesh.js';
 import { RelaySignaling, type WebSocketConstructor } from '../relay/client.js';
 import { RealClock, realSeed } from '../peer/clock-real.js';
-import type { ReplicaStorage } from '../peer/interfaces.js';
-import { startNetworkedPeer, type RoomTransport } from '../peer/networked.js';
+import type { Clock, ReplicaStorage } from '../peer/interfaces.js';
+import { startNetworkedPeer } from '../peer/networked.js';
 import type { Peer } from '../peer/peer.js';
+import type { PeerKind } from '../client/board.js';
+import { attachStatusBoard } from './status-board.js';
 
 /** A storage the platform opened for one peer, and how to let it go. */
 export interface OpenedStorage {
@@ -31,11 +33,16 @@ export interface RoomPeerPieces {
   readonly storage: OpenedStorage;
   /** Called after the mesh closed (Node: stop node-datachannel's threads when none is left). */
   readonly afterClose?: () => void;
+  /** What the status board calls this peer (default: 'tab' where there is a DOM, else 'edge'). */
+  readonly kind?: PeerKind;
+  /** Real time (default RealClock; browsers pass the worker clock, worker-clock.ts, whose timers
+   *  keep their rate in hidden tabs). */
+  readonly clock?: Clock;
 }
 
 /** Starts the peer and resolves once its replica runs (it may still be joining the ensemble). */
 export async function startRoomPeer(plan: NetworkPlan, pieces: RoomPeerPieces): Promise<NetworkedPeer> {
-  const clock = new RealClock();
+  const clock = pieces.clock ?? new RealClock();
   const signaling = new RelaySignaling({
     url: plan.relay,
     room: plan.room,
@@ -44,18 +51,24 @@ export async function startRoomPeer(plan: NetworkPlan, pieces: RoomPeerPieces): 
   });
   const view = new RoomView(signaling);
   const mesh = new WebRtcMesh({ signaling: view, createPeer: pieces.createPeer, clock, ...(plan.secret === undefined ? {} : { secret: plan.secret }) });
-  const transport: RoomTransport = {
-    self: mesh.self,
-    send: (to, bytes) => mesh.send(to, bytes),
-    onMessage: (handler) => mesh.onMessage(handler),
-    whenListed: (listener) => view.whenListed(listener),
-    roomPeers: () => view.peers(),
-    close: () => mesh.close(),
-  };
+  // The status board shares the mesh with the runtime (status-board.ts: a channel byte each).
+  const { transport, board } = attachStatusBoard(
+    {
+      self: mesh.self,
+      send: (to, bytes) => mesh.send(to, bytes),
+      onMessage: (handler) => mesh.onMessage(handler),
+      whenListed: (listener) => view.whenListed(listener),
+      roomPeers: () => view.peers(),
+      connectedPeers: () => mesh.peers(),
+      close: () => mesh.close(),
+    },
+    { kind: pieces.kind ?? (typeof document === 'undefined' ? 'edge' : 'tab'), clock },
+  );
   let closed = false;
   const closeAll = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    board.close();
     mesh.close();
     pieces.afterClose?.();
     await pieces.storage.close();
@@ -74,16 +87,25 @@ export async function startRoomPeer(plan: NetworkPlan, pieces: RoomPeerPieces): 
   }
   view.onRoomChange((event) => {
     if (event.type === 'joined') peer.roomChanged(event.peer, true);
-    else if (event.type === 'left') peer.roomChanged(event.peer, false);
-    else for (const id of event.peers) peer.roomChanged(id, true);
+    else if (event.type === 'left') {
+      peer.roomChanged(event.peer, false);
+      board.peerLeft(event.peer);
+    } else for (const id of event.peers) peer.roomChanged(id, true);
   });
+  board.start(() => peer.status());
+  peer.onStatus(() => board.statusChanged());
   return {
     serving: peer,
+    board,
     status: () => peer.status(),
     onStatus: (listener) => peer.onStatus(listener),
     leave: async () => {
       await new Promise<void>((resolve) => peer.leave(resolve));
       await closeAll();
+    },
+    leaveNow: () => {
+      peer.leaveNow();
+      void closeAll();
     },
   };
 }

@@ -1,9 +1,11 @@
 /**
  * The meshkeeper app: every tab of it is a peer. It joins the room named by `?room=` (default
- * `demo`) through the relay served at this page's own origin (`/relay`; `?relay=` overrides), keeps
+ * `demo`) through the relay served at this page's own origin (`/relay`; `?relay=` overrides;
+ * `?relay=none` joins with no relay: the ensemble is this browser profile's tabs, which meet over
+ * BroadcastChannel, so the page works served as static files alone), keeps
  * its replica in IndexedDB, and exposes its Keeper as `window.keeper` for the console and tests.
- * Today it shows this tab's peer status and a znode console over the ensemble; the UI issue grows
- * it into the cluster dashboard.
+ * It shows the cluster (every peer of the room from the status board: cluster-view.ts), this tab's
+ * peer status and a znode console over the ensemble; the UI issue grows it into the dashboard.
  *
  * The recipes (meshkeeper/recipes: Lock, Semaphore, ...) are exposed as `window.recipes`, so the
  * console and tests can run them on `window.keeper`. `?sessionTimeoutMs=` sets this tab's session
@@ -12,6 +14,7 @@
 import './style.css';
 import { CREATE_MODES, Keeper, KeeperError, type CreateMode, type KeeperStatus, type Stat } from '../browser.js';
 import type * as Recipes from '../recipes/index.js';
+import { mountClusterView } from './cluster-view.js';
 
 declare global {
   interface Window {
@@ -30,7 +33,9 @@ const REDRAW_DELAY_MS = 100;
 
 const params = new URLSearchParams(location.search);
 const room = params.get('room') ?? 'demo';
-const relay = params.get('relay') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`;
+const relayParam = params.get('relay');
+/** undefined: no relay (`?relay=none`), the ensemble of this profile's tabs. */
+const relay = relayParam === 'none' ? undefined : (relayParam ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`);
 /** Absent: Keeper.join's default. Out of bounds or not a number: joining fails and says why. */
 const sessionTimeoutParam = params.get('sessionTimeoutMs');
 const sessionTimeoutMs = sessionTimeoutParam === null ? undefined : Number(sessionTimeoutParam);
@@ -44,6 +49,10 @@ app.innerHTML = `
     <p class="tagline">ZooKeeper's coordination model for browser tabs and edge peers. Every tab of this page is a peer of room <strong data-testid="room"></strong>.</p>
   </header>
   <main>
+    <section aria-labelledby="cluster-title" class="panel wide" data-testid="cluster">
+      <h2 id="cluster-title">Cluster</h2>
+      <p class="cluster-waiting">Waiting for this tab to join the room…</p>
+    </section>
     <section aria-labelledby="status-title" class="panel">
       <h2 id="status-title">This tab</h2>
       <p data-testid="state" role="status" aria-live="polite">connecting…</p>
@@ -191,11 +200,14 @@ async function main(): Promise<void> {
   // a static import here would defeat that split. Set before joining, so it is there once the
   // state line says "session connected".
   window.recipes = await import('../recipes/index.js');
-  const keeper = await Keeper.join(sessionTimeoutMs === undefined ? { relay, room } : { relay, room, sessionTimeoutMs });
+  const keeper = await Keeper.join({ room, ...(relay === undefined ? {} : { relay }), ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }) });
   window.keeper = keeper;
   stateLine.textContent = `session ${keeper.state}`;
   showStatus(keeper.status());
   keeper.on('status', showStatus);
+  const cluster = part<HTMLElement>('[data-testid="cluster"]');
+  cluster.querySelector('.cluster-waiting')?.remove();
+  mountClusterView(cluster, keeper, 'cluster-title');
   keeper.on('state', (state) => {
     stateLine.textContent = `session ${state}`;
   });
@@ -215,11 +227,11 @@ async function main(): Promise<void> {
       },
     );
   });
-  addEventListener('pagehide', () => void keeper.close());
+  // pagehide: the browser platform's hook (platform/leave-on-pagehide.ts) leaves at once for every Keeper.
 }
 
 main().catch((error: unknown) => {
   window.keeperError = describeError(error);
-  stateLine.textContent = `could not join room ${room} at ${relay}: ${window.keeperError}`;
+  stateLine.textContent = `could not join room ${room} ${relay === undefined ? 'without a relay' : `at ${relay}`}: ${window.keeperError}`;
   stateLine.classList.add('error');
 });
