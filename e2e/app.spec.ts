@@ -4,18 +4,10 @@
 // room. Every tab exposes its Keeper as window.keeper.
 import { test, expect } from './fixtures.js';
 import type { Page } from '@playwright/test';
+import { collectErrors } from './helpers.js';
 
 /** Forming an ensemble of tabs takes a few seconds (WebRTC + admission + promotion). */
 const FORM_TIMEOUT_MS = 30_000;
-
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  return errors;
-}
 
 async function role(page: Page): Promise<string> {
   return (await page.getByTestId('role').textContent()) ?? '';

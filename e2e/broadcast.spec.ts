@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { build } from 'vite';
 import { TRANSPORT_CASES } from '../src/adapters/transport-compliance.js';
+import { collectErrors } from './helpers.js';
 
 /** Tabs over BroadcastChannel meet in well under a second; promotion to 3 voters takes a few
  *  Raft rounds. Generous for a loaded two-core machine. */
@@ -87,15 +88,6 @@ test.afterAll(async () => {
   // Static files only: no page asked for a relay (or anything but files of the app).
   expect(requested.filter((path) => /relay/i.test(path))).toEqual([]);
 });
-
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  return errors;
-}
 
 function roomName(prefix: string): string {
   return `${prefix}-${test.info().workerIndex}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;

@@ -7,6 +7,7 @@ import { test, expect } from './fixtures.js';
 import type { Page } from '@playwright/test';
 import { Keeper } from '../src/node.js';
 import { Lock } from '../src/recipes/index.js';
+import { collectErrors } from './helpers.js';
 
 const FORM_TIMEOUT_MS = 30_000;
 /** No single acquire should wait longer: a bound, not an expectation. */
@@ -65,15 +66,6 @@ function exitCode(child: ChildProcessWithoutNullStreams): Promise<number | null>
     if (child.exitCode !== null) resolve(child.exitCode);
     else child.once('exit', (code) => resolve(code));
   });
-}
-
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  return errors;
 }
 
 /** The contender's loop in a tab: acquire, read the counter, write it + 1 (no CAS), release. */

@@ -6,6 +6,7 @@ import { test, expect } from './fixtures.js';
 import type { BrowserContext, Page } from '@playwright/test';
 import { LEADER_SILENCE_MS, SESSION_TICK_MS } from '../src/peer/constants.js';
 import { SESSION_TIMEOUT_MS_DEFAULT } from '../src/client/limits.js';
+import { collectErrors } from './helpers.js';
 
 /** Forming an ensemble of tabs takes a few seconds (WebRTC + admission + promotion). */
 const FORM_TIMEOUT_MS = 30_000;
@@ -29,15 +30,6 @@ interface Hold {
   readonly token: number;
   /** The counter's value the holder read (it wrote read + 1). */
   readonly read: number;
-}
-
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  return errors;
 }
 
 /** Opens `count` tabs of the app in `room` and waits until each has a session and sees three voters. */

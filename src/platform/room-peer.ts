@@ -17,7 +17,8 @@ import type { Clock, ReplicaStorage } from '../peer/interfaces.js';
 import { startNetworkedPeer } from '../peer/networked.js';
 import type { Peer } from '../peer/peer.js';
 import type { PeerKind } from '../client/board.js';
-import { attachStatusBoard } from './status-board.js';
+import type { RoomEvent } from '../adapters/signaling.js';
+import { attachStatusBoard, type PeerStatusBoard } from './status-board.js';
 
 /** A storage the platform opened for one peer, and how to let it go. */
 export interface OpenedStorage {
@@ -85,7 +86,21 @@ export async function startRoomPeer(plan: NetworkPlan, pieces: RoomPeerPieces): 
     await closeAll();
     throw error;
   }
-  view.onRoomChange((event) => {
+  return runningPeer(peer, board, (listener) => view.onRoomChange(listener), closeAll);
+}
+
+/**
+ * The running peer as the client sees it, the same for every transport (room-peer.ts, tabs-peer.ts):
+ * the room's events feed the runtime's departures and the status board, the board publishes the
+ * peer's status, and leaving closes board, transport and storage once (`closeAll`).
+ */
+export function runningPeer(
+  peer: Peer,
+  board: PeerStatusBoard,
+  onRoomChange: (listener: (event: RoomEvent) => void) => void,
+  closeAll: () => Promise<void>,
+): NetworkedPeer {
+  onRoomChange((event) => {
     if (event.type === 'joined') peer.roomChanged(event.peer, true);
     else if (event.type === 'left') {
       peer.roomChanged(event.peer, false);

@@ -24,7 +24,7 @@ import { RealClock, realSeed } from '../peer/clock-real.js';
 import type { Clock } from '../peer/interfaces.js';
 import { startNetworkedPeer } from '../peer/networked.js';
 import type { Peer } from '../peer/peer.js';
-import type { OpenedStorage } from './room-peer.js';
+import { runningPeer, type OpenedStorage } from './room-peer.js';
 import { attachStatusBoard, type PeerStatusBoard } from './status-board.js';
 
 /** How long a tab waits for the bootstrap lock. A holder keeps it for its discovery window plus
@@ -104,10 +104,10 @@ export async function startTabsPeer(plan: TabsPlan, pieces: TabsPeerPieces): Pro
     const reason = abort.signal.aborted ? `another tab held ${bootstrapLockName(plan.room)} for ${BOOTSTRAP_LOCK_WAIT_MS} ms` : error instanceof Error ? error.message : String(error);
     throw new KeeperError('CONNECTIONLOSS', `join room ${plan.room} (the tabs of this profile): ${reason}`);
   }
-  return runningPeer(started, pieces.storage);
+  return running(started, pieces.storage);
 }
 
-function runningPeer({ transport, board, peer }: Started, storage: OpenedStorage): NetworkedPeer {
+function running({ transport, board, peer }: Started, storage: OpenedStorage): NetworkedPeer {
   let closed = false;
   /** Synchronous up to the storage's close, which a closing page may never finish. */
   const closeAll = (): Promise<void> => {
@@ -117,27 +117,5 @@ function runningPeer({ transport, board, peer }: Started, storage: OpenedStorage
     transport.close();
     return storage.close();
   };
-  transport.onRoomChange((event) => {
-    if (event.type === 'joined') peer.roomChanged(event.peer, true);
-    else if (event.type === 'left') {
-      peer.roomChanged(event.peer, false);
-      board.peerLeft(event.peer);
-    } else for (const id of event.peers) peer.roomChanged(id, true);
-  });
-  board.start(() => peer.status());
-  peer.onStatus(() => board.statusChanged());
-  return {
-    serving: peer,
-    board,
-    status: () => peer.status(),
-    onStatus: (listener) => peer.onStatus(listener),
-    leave: async () => {
-      await new Promise<void>((resolve) => peer.leave(resolve));
-      await closeAll();
-    },
-    leaveNow: () => {
-      peer.leaveNow();
-      void closeAll();
-    },
-  };
+  return runningPeer(peer, board, (listener) => transport.onRoomChange(listener), closeAll);
 }
