@@ -14,6 +14,9 @@
  *   construction); each new holder's czxid (its fencing token) is above every earlier holder's.
  * - fencing: every write of FENCE_PATH carries the token of the log's current holder, written by
  *   the holder's session, and the tokens written never go down.
+ * - election: the leader implied by the log is the lowest-sequence latch node under ELECTION_PATH;
+ *   each new one's czxid (its epoch) is above every earlier one's. Every latch node's life
+ *   [czxid, deletion zxid) is kept, so the latch children at any committed index are known.
  *
  * THE CLIENTS. What a session was told, judged against the committed log and its serving peer:
  * - sessions: a client told `expired` (or `closed` without having asked) has its closeSession
@@ -25,6 +28,15 @@
  *   grant had a greater token unless this grant's node was already deleted before that earlier
  *   grant (a stale client on a lagging peer; provably the only way a correct runtime gets there:
  *   the earlier, higher grant saw this node absent, so its deletion was applied before it).
+ * - election (the LeaderElection recipe): a participant believes it leads from its `elected`
+ *   (the getChildren answer showed its latch node first, and the getData that watches its own node
+ *   answered) until it relinquishes, closes, finds its node gone, or hears that its session ended;
+ *   VALID while its latch node is not deleted in the committed log, as for the lock. At each
+ *   `elected`: the latch children the answer showed are exactly the log's latch children at the
+ *   index the answer was read at (its pzxid: the last change of the child list), and the node is
+ *   the lowest of them; no other valid belief exists (one leader at a time); and its epoch (its
+ *   node's czxid) is above every earlier leader's, unless its node was already deleted before that
+ *   earlier `elected` (a stale answer from a lagging peer, the lock's argument).
  * - watches: per session, events come in zxid order; a one-shot watch set by a read (baseline: the
  *   node's czxid/mzxid, or its absence, or the children's pzxid, as that read saw them) fires before
  *   any later result of the session that shows the node changed since the baseline — the change
@@ -47,12 +59,16 @@ import type { SessionRequest, SessionResult } from '../../peer/serving-api.js';
 export const LOCK_PATH = '/lock';
 export const FENCE_PATH = '/fence';
 export const SEQUENTIAL_PATH = '/seq';
+/** The LeaderElection recipe's directory (a container, as the recipe creates it). */
+export const ELECTION_PATH = '/election';
+/** What marks a latch node's name: `_c_<id>-latch-<seq>` (src/recipes/leader-election.ts). */
+export const LATCH_MARK = '-latch-';
 
 /** Sequential creates checked pairwise for real-time order: a run makes a few hundred; the
  *  quadratic check stays well under a second up to this many. */
 export const SEQUENTIAL_CREATES_CHECKED_MAX = 5_000;
 
-export type PeerCheckName = 'sessions' | 'lock' | 'fencing' | 'watches' | 'sequential' | 'durability' | 'tree-digest' | 'codec';
+export type PeerCheckName = 'sessions' | 'lock' | 'fencing' | 'election' | 'watches' | 'sequential' | 'durability' | 'tree-digest' | 'codec';
 
 /** A violated runtime property: thrown from inside the simulation, caught by the run. */
 export class PeerViolation extends Error {
@@ -78,6 +94,21 @@ function parentOf(path: string): string {
   return cut <= 0 ? '/' : path.slice(0, cut);
 }
 
+function nameOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** A latch node's life in the committed log. Keyed by czxid (its epoch): a path can come back
+ *  once the container was swept and re-created (sequence numbers start over). */
+interface LatchNode {
+  readonly path: string;
+  readonly epoch: number;
+  readonly owner: SessionId;
+  /** The zxid and checker order of its deletion; null while it lives. */
+  deletedZxid: number | null;
+  deletedOrder: number | null;
+}
+
 /** What the committed log says, processed in index order (see the file comment). */
 class CommittedLog {
   lastIndex = 0;
@@ -91,7 +122,13 @@ class CommittedLog {
   private fenceToken = 0;
   /** Event order at which each lock node's deletion was first applied. */
   readonly lockNodeDeletedAt = new Map<string, number>();
-  readonly counters = { holders: 0, fencedWrites: 0, sessionsClosed: 0, ephemeralsRemovedByClose: 0 };
+  /** Every latch node by epoch, and the living ones by path. */
+  readonly latchNodes = new Map<number, LatchNode>();
+  private readonly latchAlive = new Map<string, LatchNode>();
+  /** The log-implied election leader (lowest-sequence living latch node). */
+  electionLeader: LatchNode | null = null;
+  private highestLeaderEpoch = 0;
+  readonly counters = { holders: 0, fencedWrites: 0, sessionsClosed: 0, ephemeralsRemovedByClose: 0, electionLeaders: 0 };
 
   closedAt(session: SessionId): number | undefined {
     return this.closed.get(session);
@@ -106,6 +143,7 @@ class CommittedLog {
     const { header, body } = decoded.value.txn;
     this.body(header, body, entry.index, tree, order);
     this.updateHolder(entry.index);
+    this.updateElectionLeader(entry.index);
   }
 
   private body(header: TxnHeader, body: TxnBody, zxid: number, tree: DataTree, order: number): void {
@@ -116,6 +154,7 @@ class CommittedLog {
           this.ephemerals.set(body.path, body.ephemeralOwner);
         }
         if (parentOf(body.path) === LOCK_PATH) this.lockChildren.set(body.path, zxid);
+        if (parentOf(body.path) === ELECTION_PATH && body.path.includes(LATCH_MARK)) this.latchCreated(body.path, zxid, body.ephemeralOwner);
         return;
       case 'delete':
       case 'deleteContainer': {
@@ -123,7 +162,7 @@ class CommittedLog {
         if (owner !== undefined && header.sessionId !== owner) {
           fail('sessions', `zxid ${zxid} deletes ephemeral ${body.path} of live session ${owner} on behalf of ${header.sessionId ?? 'the system'}`);
         }
-        this.removeNode(body.path, order);
+        this.removeNode(body.path, zxid, order);
         return;
       }
       case 'setData':
@@ -142,9 +181,48 @@ class CommittedLog {
     }
   }
 
-  private removeNode(path: string, order: number): void {
+  private removeNode(path: string, zxid: number, order: number): void {
     this.ephemerals.delete(path);
     if (this.lockChildren.delete(path)) this.lockNodeDeletedAt.set(path, order);
+    const latch = this.latchAlive.get(path);
+    if (latch !== undefined) {
+      this.latchAlive.delete(path);
+      latch.deletedZxid = zxid;
+      latch.deletedOrder = order;
+    }
+  }
+
+  private latchCreated(path: string, zxid: number, owner: SessionId | null): void {
+    assert(owner !== null, `latch node ${path} is an ephemeral (zxid ${zxid})`);
+    assert(!this.latchAlive.has(path), `latch node ${path} is created once while it lives (zxid ${zxid})`);
+    const node: LatchNode = { path, epoch: zxid, owner, deletedZxid: null, deletedOrder: null };
+    this.latchNodes.set(zxid, node);
+    this.latchAlive.set(path, node);
+  }
+
+  /** The latch children (names) at committed index `zxid`, from the nodes' lives. */
+  latchChildrenAt(zxid: number): string[] {
+    const names: string[] = [];
+    for (const node of this.latchNodes.values()) {
+      if (node.epoch <= zxid && (node.deletedZxid === null || node.deletedZxid > zxid)) names.push(nameOf(node.path));
+    }
+    return names;
+  }
+
+  /** The log-implied leader is the lowest-sequence living latch node; a new one is a new high. */
+  private updateElectionLeader(zxid: number): void {
+    let lowest: LatchNode | null = null;
+    for (const node of this.latchAlive.values()) {
+      if (lowest === null || sequenceOf(node.path) < sequenceOf(lowest.path)) lowest = node;
+    }
+    if (lowest === this.electionLeader) return;
+    this.electionLeader = lowest;
+    if (lowest === null) return;
+    if (lowest.epoch <= this.highestLeaderEpoch) {
+      fail('election', `at zxid ${zxid} the log's election leader becomes ${lowest.path} with epoch ${lowest.epoch}, not above an earlier leader's ${this.highestLeaderEpoch}`);
+    }
+    this.highestLeaderEpoch = lowest.epoch;
+    this.counters.electionLeaders += 1;
   }
 
   private closeSession(session: SessionId, zxid: number, tree: DataTree, order: number): void {
@@ -152,7 +230,7 @@ class CommittedLog {
     this.counters.sessionsClosed += 1;
     for (const [path, owner] of [...this.ephemerals]) {
       if (owner !== session) continue;
-      this.removeNode(path, order);
+      this.removeNode(path, zxid, order);
       this.counters.ephemeralsRemovedByClose += 1;
       if (tree.stat(path) !== undefined) fail('sessions', `zxid ${zxid} closes session ${session}, but its ephemeral ${path} is still in the tree`);
     }
@@ -228,6 +306,14 @@ interface Grant {
   readonly order: number;
 }
 
+interface Elected {
+  readonly client: string;
+  readonly session: SessionId;
+  readonly path: string;
+  readonly epoch: number;
+  readonly order: number;
+}
+
 interface SequentialCreate {
   readonly client: string;
   readonly path: string;
@@ -242,6 +328,8 @@ export interface RuntimeCheckCounters {
   watchesForgottenAtSnapshot: number;
   grants: number;
   staleGrants: number;
+  elections: number;
+  staleElections: number;
   sessionsEndedChecked: number;
   closedLocally: number;
 }
@@ -252,8 +340,10 @@ export class RuntimeChecks {
   private readonly watches = new Map<SessionId, SessionWatches>();
   private readonly beliefs = new Map<string, Belief>();
   private readonly grants: Grant[] = [];
+  private readonly leaders = new Map<string, Elected>();
+  private readonly elections: Elected[] = [];
   private readonly sequential: SequentialCreate[] = [];
-  readonly counters: RuntimeCheckCounters = { watchEvents: 0, watchChecks: 0, watchesForgottenAtSnapshot: 0, grants: 0, staleGrants: 0, sessionsEndedChecked: 0, closedLocally: 0 };
+  readonly counters: RuntimeCheckCounters = { watchEvents: 0, watchChecks: 0, watchesForgottenAtSnapshot: 0, grants: 0, staleGrants: 0, elections: 0, staleElections: 0, sessionsEndedChecked: 0, closedLocally: 0 };
 
   /** A global order of everything the checkers see (virtual time stands still within an event). */
   order(): number {
@@ -397,9 +487,56 @@ export class RuntimeChecks {
     this.beliefs.set(client, { client, session, path, token, order });
   }
 
-  /** `client` stops believing it holds (it releases, closes, or its session ended). */
+  /** `client` stops believing it holds or leads (it releases or relinquishes, closes, or its
+   *  session ended). */
   endBelief(client: string): void {
     this.beliefs.delete(client);
+    this.leaders.delete(client);
+  }
+
+  // --- Election -----------------------------------------------------------------------------
+
+  /** `client` was elected: its getChildren answer, read at `learnedAt` (the answer's pzxid),
+   *  showed `seen` (latch names) with its node `path` (epoch = its czxid) first. */
+  onElected(options: { client: string; session: SessionId; path: string; epoch: number; seen: readonly string[]; learnedAt: number }): void {
+    const { client, session, path, epoch, seen, learnedAt } = options;
+    const order = this.order();
+    this.counters.elections += 1;
+    const name = nameOf(path);
+    const node = this.log.latchNodes.get(epoch);
+    if (node === undefined || node.path !== path || node.owner !== session) {
+      fail('election', `${client} is elected with ${path} (epoch ${epoch}, session ${session}), which the committed log never created so`);
+    }
+    if (learnedAt > this.log.lastIndex) fail('election', `${client} learned it leads from an answer read at index ${learnedAt}, beyond the committed log (${this.log.lastIndex})`);
+    const inLog = this.log.latchChildrenAt(learnedAt);
+    const lowest = inLog.reduce<string | null>((low, child) => (low === null || sequenceOf(child) < sequenceOf(low) ? child : low), null);
+    const sameSet = inLog.length === seen.length && seen.every((child) => inLog.includes(child));
+    if (!sameSet || lowest !== name) {
+      fail('election', `${client} is elected with ${name}, learned at index ${learnedAt} from the children [${[...seen].sort().join(', ')}], but the committed log's latch children there were [${inLog.sort().join(', ')}]${lowest === name ? '' : `, the lowest ${lowest ?? 'none'}`}`);
+    }
+    const deletedAt = node.deletedOrder;
+    if (deletedAt !== null) this.counters.staleElections += 1;
+    for (const other of this.leaders.values()) {
+      if (other.client === client || this.log.latchNodes.get(other.epoch)?.deletedOrder !== null) continue;
+      if (deletedAt === null) {
+        fail('election', `${client} is elected with ${path} (epoch ${epoch}) while ${other.client} leads with ${other.path} (epoch ${other.epoch}), whose node is not deleted in the committed log: two leaders`);
+      }
+    }
+    for (const earlier of this.elections) {
+      if (earlier.epoch <= epoch) continue; // the same node again is the same leadership
+      if (deletedAt === null || deletedAt > earlier.order) {
+        fail('election', `${client} is elected with ${path}, epoch ${epoch}, after ${earlier.client} was elected with ${earlier.path}, epoch ${earlier.epoch}: epochs went down, and ${path} was ${deletedAt === null ? 'not deleted' : 'deleted only later'} in the committed log`);
+      }
+    }
+    const elected: Elected = { client, session, path, epoch, order };
+    this.elections.push(elected);
+    this.leaders.set(client, elected);
+  }
+
+  /** Whether `client` believes it leads with a node the committed log has not deleted. */
+  leadsValidly(client: string): boolean {
+    const belief = this.leaders.get(client);
+    return belief !== undefined && this.log.latchNodes.get(belief.epoch)?.deletedOrder === null;
   }
 
   // --- Sequential creates -------------------------------------------------------------------

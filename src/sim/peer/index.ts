@@ -1,8 +1,9 @@
 /**
  * The peer simulator: the whole peer runtime (src/peer) on simulated hosts, disks, clocks and
- * network, with CAS, sequential-create and lock workloads through the serving API, checked for
- * Raft's safety, ZooKeeper's session/watch/lock guarantees and linearizability. `runPeerSeed` runs
- * one seed, `runPeerSeeds` many; scripts/sim.ts (`npm run sim -- --layer peer`) is the CLI.
+ * network, with CAS, sequential-create, lock and leader-election workloads through the serving
+ * API, checked for Raft's safety, ZooKeeper's session/watch/lock/election guarantees and
+ * linearizability. `runPeerSeed` runs one seed, `runPeerSeeds` many; scripts/sim.ts
+ * (`npm run sim -- --layer peer`) is the CLI.
  */
 
 export { PeerSim, runPeerSeed, type PeerSimOptions, type PeerSeedOutcome, type PeerSeedFigures } from './peer-sim.js';
@@ -11,4 +12,4 @@ export { runPeerSeeds, formatPeerFailure, formatPeerSummary, peerReplayCommand, 
 export { PEER_SIM_PROFILES, PEER_PROFILE_MIX, RUNTIME_MUTATIONS, peerProfileForSeed, peerSimProfile, isRuntimeMutationName, type PeerSimProfile, type RuntimeMutationName, type WorkloadSettings } from './profiles.js';
 export { RuntimeChecks, PeerViolation, type PeerCheckName } from './checks.js';
 export { PeerNode } from './node.js';
-export { CasClient, LockClient, SequentialClient, SimClient } from './workload.js';
+export { CasClient, ElectionClient, LockClient, SequentialClient, SimClient } from './workload.js';

@@ -2,16 +2,18 @@
  * One run of the peer simulator: from one seed, an ensemble of real Peers (src/peer — the whole
  * runtime: sessions, forwarding streams, leader duties, watches, membership, the Replica loop) on
  * SimHosts, over a faulty SimNetwork, crashing disks and drifting, freezing clocks, with clients
- * running the CAS, sequential-create and lock workloads (workload.ts) through the serving API, and
- * a fault schedule; then a quiet phase in which everything heals and liveness is checked; then the
- * final checks. The Raft simulator's shape (src/sim/raft/raft-sim.ts), and its SafetyMonitor.
+ * running the CAS, sequential-create, lock and leader-election workloads (workload.ts) through
+ * the serving API, and a fault schedule; then a quiet phase in which everything heals and liveness
+ * is checked; then the final checks. The Raft simulator's shape (src/sim/raft/raft-sim.ts), and its
+ * SafetyMonitor.
  *
  * Phases (virtual time, the runtime's shipping timing):
  *   [0, quietFrom)   faults + clients; safety checked at every step (Raft monitor + checks.ts)
  *   quietFrom        heal-all: partitions healed, frozen peers resumed, crashed ones restarted
  *   liveness         a stable leader within LIVENESS_LEADER_MS; a fresh session and write within
  *                    LIVENESS_WRITE_MS; clients run LIVENESS_CLIENTS_MS more and every live client
- *                    makes progress after LIVENESS_SETTLE_MS (lock clients are granted); clients
+ *                    makes progress after LIVENESS_SETTLE_MS (lock clients are granted, someone
+ *                    is elected or still validly leads); clients
  *                    stop and their requests drain; every live member applies what the leader
  *                    committed within LIVENESS_CONVERGE_MS, with equal tree digests
  *   final            sequential creates (order, durability), sessions and watches of the live
@@ -40,7 +42,7 @@ import type { Entry } from '../../core/consensus/index.js';
 import { PeerViolation, RuntimeChecks } from './checks.js';
 import { PeerNode, type PeerNodeContext } from './node.js';
 import type { PeerSimProfile, RuntimeMutationName } from './profiles.js';
-import { CasClient, LockClient, SequentialClient, type ClientHost, type ClientWorld, type SimClient } from './workload.js';
+import { CasClient, ElectionClient, LockClient, SequentialClient, type ClientHost, type ClientWorld, type SimClient } from './workload.js';
 
 /** A stable leader within this of the quiet phase: elections take 2.5-5 s each (10-20 ticks of
  *  250 ms), split votes repeat them, restarted peers replay their logs first. */
@@ -91,6 +93,7 @@ export interface PeerSeedFigures {
   readonly elections: number;
   readonly sessions: { readonly opened: number; readonly expired: number; readonly closed: number };
   readonly lock: { readonly grants: number; readonly staleGrants: number; readonly fencedWrites: number; readonly holders: number };
+  readonly election: { readonly elected: number; readonly staleElected: number; readonly relinquished: number; readonly lost: number; readonly logLeaders: number };
   readonly watchEvents: number;
   readonly watchChecks: number;
   readonly sequentialCreates: number;
@@ -230,6 +233,9 @@ export class PeerSim implements FaultTarget {
       place((name, host, p) => new SequentialClient({ name, role: 'sequential', host, world, prng: p, order: () => this.checks.order() }));
     }
     for (let i = 0; i < settings.lockClients; i++) place((name, host, p) => new LockClient({ name, role: 'lock', host, world, prng: p }));
+    // Placed last, consecutively: on different peers (at most one per peer while there are
+    // fewer participants than peers).
+    for (let i = 0; i < settings.electionClients; i++) place((name, host, p) => new ElectionClient({ name, role: 'election', host, world, prng: p }));
   }
 
   private node(id: PeerId): PeerNode {
@@ -437,10 +443,11 @@ export class PeerSim implements FaultTarget {
     this.runTo(settledAt);
     const progressBefore = this.clients.map((client) => client.counters.progress);
     const grantsBefore = this.checks.counters.grants;
+    const electionsBefore = this.checks.counters.elections;
     const clientsStopAt = leaderAt + LIVENESS_CLIENTS_MS;
     this.runTo(clientsStopAt);
     this.clientsStopped = true;
-    this.checkProgress(progressBefore, grantsBefore);
+    this.checkProgress(progressBefore, grantsBefore, electionsBefore);
     const drained = (): boolean => this.clients.every((client) => client.inFlight === 0);
     if (!this.runUntilTrue(drained, clientsStopAt + LIVENESS_DRAIN_MS)) {
       const busy = this.clients.filter((client) => client.inFlight > 0).map((client) => `${client.name}:${client.inFlight}`);
@@ -484,8 +491,9 @@ export class PeerSim implements FaultTarget {
     this.note(`QUIET fresh write applied after ${this.scheduler.now() - leaderAt} ms (${attempts} attempts)`);
   }
 
-  /** Every client on a running peer made progress after the cluster settled; the lock moved. */
-  private checkProgress(before: readonly number[], grantsBefore: number): void {
+  /** Every client on a running peer made progress after the cluster settled; the lock moved;
+   *  someone was elected, or a participant still leads with a node the log has not deleted. */
+  private checkProgress(before: readonly number[], grantsBefore: number, electionsBefore: number): void {
     this.clients.forEach((client, index) => {
       const node = this.node(client.host.node);
       if (!node.isUp()) return;
@@ -495,6 +503,10 @@ export class PeerSim implements FaultTarget {
     });
     if (this.profile.workload.lockClients > 0 && this.checks.counters.grants <= grantsBefore) {
       throw new SimViolation('liveness', `the lock was granted to nobody in the ${LIVENESS_CLIENTS_MS - LIVENESS_SETTLE_MS} ms after the ensemble settled`);
+    }
+    if (this.profile.workload.electionClients > 0 && this.checks.counters.elections <= electionsBefore) {
+      const leads = this.clients.some((client) => client instanceof ElectionClient && client.isLeading() && this.checks.leadsValidly(client.name));
+      if (!leads) throw new SimViolation('liveness', `nobody was elected in the ${LIVENESS_CLIENTS_MS - LIVENESS_SETTLE_MS} ms after the ensemble settled, and nobody leads`);
     }
   }
 
@@ -591,6 +603,13 @@ export class PeerSim implements FaultTarget {
       elections: this.monitor.counters.elections,
       sessions: { opened: sum((c) => c.counters.sessionsOpened), expired: sum((c) => c.counters.sessionsExpired), closed: sum((c) => c.counters.sessionsClosed) },
       lock: { grants: counters.grants, staleGrants: counters.staleGrants, fencedWrites: log.fencedWrites, holders: log.holders },
+      election: {
+        elected: counters.elections,
+        staleElected: counters.staleElections,
+        relinquished: sum((client) => (client instanceof ElectionClient ? client.electionCounters.relinquished : 0)),
+        lost: sum((client) => (client instanceof ElectionClient ? client.electionCounters.lost : 0)),
+        logLeaders: log.electionLeaders,
+      },
       watchEvents: counters.watchEvents,
       watchChecks: counters.watchChecks,
       sequentialCreates: this.checks.sequentialCreates().length,

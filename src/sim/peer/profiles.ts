@@ -18,6 +18,8 @@ export interface WorkloadSettings {
   readonly casClientsPerPeer: number;
   readonly sequentialClients: number;
   readonly lockClients: number;
+  /** Participants of the leader election (the LeaderElection recipe), placed on different peers. */
+  readonly electionClients: number;
   /** The znodes the CAS clients share (a few, so that they contend). */
   readonly casPaths: readonly string[];
   /** Between two operations of a client. */
@@ -30,6 +32,12 @@ export interface WorkloadSettings {
   readonly holdMs: RangeMs;
   /** The chance that a lock client closes its session instead of releasing (its ephemeral must go). */
   readonly closeWhileHoldingProbability: number;
+  /** A leader leads this long before it decides again: relinquish, close, or lead on. */
+  readonly leadMs: RangeMs;
+  /** At each decision, the chance that a leader relinquishes (deletes its node, enters again). */
+  readonly relinquishProbability: number;
+  /** At each decision, the chance that a leader closes its session instead (its node must go). */
+  readonly closeWhileLeadingProbability: number;
 }
 
 export interface PeerSimProfile {
@@ -57,6 +65,10 @@ const WORKLOAD: WorkloadSettings = {
   reopenMs: { min: 50, max: 500 },
   holdMs: { min: 50, max: 600 },
   closeWhileHoldingProbability: 0.1,
+  electionClients: 3,
+  leadMs: { min: 100, max: 1_200 },
+  relinquishProbability: 0.5,
+  closeWhileLeadingProbability: 0.1,
 };
 
 /** A LAN with jitter and a little reordering (a data channel is ordered; the relay path is not). */

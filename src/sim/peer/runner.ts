@@ -47,6 +47,10 @@ export interface PeerRunSummary {
   readonly lockGrants: number;
   readonly staleGrants: number;
   readonly fencedWrites: number;
+  readonly electionGrants: number;
+  readonly staleElectionGrants: number;
+  readonly relinquished: number;
+  readonly leadershipsLost: number;
   readonly watchEvents: number;
   readonly watchChecks: number;
   readonly sequentialCreates: number;
@@ -73,7 +77,7 @@ export function runPeerSeeds(options: RunPeerSeedsOptions): PeerRunSummary {
   const faults: FaultCounts = {};
   const byProfile: Record<string, number> = {};
   const failures: PeerSeedOutcome[] = [];
-  const total = { operations: 0, historyOps: 0, historyUnknown: 0, entriesCommitted: 0, elections: 0, sessionsOpened: 0, sessionsExpired: 0, lockGrants: 0, staleGrants: 0, fencedWrites: 0, watchEvents: 0, watchChecks: 0, sequentialCreates: 0, virtualMs: 0 };
+  const total = { operations: 0, historyOps: 0, historyUnknown: 0, entriesCommitted: 0, elections: 0, sessionsOpened: 0, sessionsExpired: 0, lockGrants: 0, staleGrants: 0, fencedWrites: 0, electionGrants: 0, staleElectionGrants: 0, relinquished: 0, leadershipsLost: 0, watchEvents: 0, watchChecks: 0, sequentialCreates: 0, virtualMs: 0 };
   let seedsRun = 0;
   for (let i = 0; i < options.seeds; i++) {
     const seed = options.firstSeed + i;
@@ -97,6 +101,10 @@ export function runPeerSeeds(options: RunPeerSeedsOptions): PeerRunSummary {
     total.lockGrants += f.lock.grants;
     total.staleGrants += f.lock.staleGrants;
     total.fencedWrites += f.lock.fencedWrites;
+    total.electionGrants += f.election.elected;
+    total.staleElectionGrants += f.election.staleElected;
+    total.relinquished += f.election.relinquished;
+    total.leadershipsLost += f.election.lost;
     total.watchEvents += f.watchEvents;
     total.watchChecks += f.watchChecks;
     total.sequentialCreates += f.sequentialCreates;
@@ -136,6 +144,7 @@ export function formatPeerSummary(summary: PeerRunSummary, wallMs: number | null
     ` requests=${summary.operations} znode_ops_checked=${summary.historyOps} (unknown ${summary.historyUnknown})` +
     ` entries_committed=${summary.entriesCommitted} elections=${summary.elections}` +
     ` sessions=${summary.sessionsOpened} (expired ${summary.sessionsExpired}) lock_grants=${summary.lockGrants} (stale ${summary.staleGrants}) fenced_writes=${summary.fencedWrites}` +
+    ` election_grants=${summary.electionGrants} (stale ${summary.staleElectionGrants}, relinquished ${summary.relinquished}, lost ${summary.leadershipsLost})` +
     ` watch_events=${summary.watchEvents} watch_checks=${summary.watchChecks} sequential_creates=${summary.sequentialCreates}` +
     ` virtual=${(summary.virtualMs / 1000).toFixed(0)}s${wall} | faults: ${faults}`
   );
@@ -148,7 +157,7 @@ export interface PeerHunt {
 }
 
 /** Checks that catch a runtime mutation (a liveness failure alone does not count). */
-const SAFETY_CHECKS: readonly string[] = ['sessions', 'lock', 'fencing', 'watches', 'sequential', 'durability', 'tree-digest', 'election-safety', 'log-matching', 'leader-completeness', 'state-machine-safety', 'linearizability'];
+const SAFETY_CHECKS: readonly string[] = ['sessions', 'lock', 'fencing', 'election', 'watches', 'sequential', 'durability', 'tree-digest', 'election-safety', 'log-matching', 'leader-completeness', 'state-machine-safety', 'linearizability'];
 
 /** Runs seeds of the default mix with `mutation` on until a safety checker catches it. */
 export function huntRuntimeMutation(options: { readonly mutation: RuntimeMutationName; readonly firstSeed: number; readonly seedsMax: number }): PeerHunt {

@@ -1,17 +1,19 @@
 // Proves the whole peer runtime safe and live under the simulator's faults (the other half of the peer
 // seed run; seeds-a.test.ts runs the first, in parallel): each seed of the default profile mix runs
 // real Peers (sessions, forwarding, leader duties, watches, the Replica loop) over a faulty network,
-// crashing disks and drifting, freezing clocks, with the CAS, sequential-create and lock workloads,
-// and must pass every checker — the Raft monitor (election safety, log matching, leader
-// completeness, state-machine safety as equal tree digests at equal applied indexes), sessions and
-// ephemerals, lock exclusion and fencing, watch order and delivery, sequential order and
-// durability, linearizability of the CAS znodes, liveness after the faults heal — and the slice must
-// inject every fault kind, expire sessions and grant the lock. SEED=N replays this file.
+// crashing disks and drifting, freezing clocks, with the CAS, sequential-create, lock and
+// leader-election workloads, and must pass every checker — the Raft monitor (election safety, log
+// matching, leader completeness, state-machine safety as equal tree digests at equal applied
+// indexes), sessions and ephemerals, lock exclusion and fencing, one election leader at a time with
+// rising epochs, each the lowest latch node where it read so, watch order and delivery, sequential
+// order and durability, linearizability of the CAS znodes, liveness after the faults heal — and the
+// slice must inject every fault kind, expire sessions, grant the lock and elect (and relinquish)
+// leaders. SEED=N replays this file.
 import { describe, expect, it } from 'vitest';
 import { testSeed } from '../../test-support/seed.js';
 import { describePeerSlice, missingPeerFaultKinds, runPeerSlice } from './runner.js';
 
-const SEEDS = 36;
+const SEEDS = 32;
 
 describe('the peer simulator, seeds (part b)', () => {
   it(`passes every checker on ${SEEDS} seeds and injects every fault kind`, () => {
@@ -23,6 +25,8 @@ describe('the peer simulator, seeds (part b)', () => {
     expect(missingPeerFaultKinds(summary.faults)).toEqual([]);
     expect(summary.lockGrants).toBeGreaterThan(SEEDS * 5);
     expect(summary.fencedWrites).toBeGreaterThan(SEEDS * 5);
+    expect(summary.electionGrants).toBeGreaterThan(SEEDS * 5);
+    expect(summary.relinquished).toBeGreaterThan(SEEDS);
     expect(summary.sequentialCreates).toBeGreaterThan(SEEDS * 10);
     expect(summary.historyOps).toBeGreaterThan(SEEDS * 20);
     expect(summary.watchChecks).toBeGreaterThan(SEEDS);

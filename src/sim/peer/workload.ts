@@ -14,6 +14,13 @@
  *   that checks its node still exists, after reading that the fence holds no greater token. On an
  *   unknown outcome (CONNECTIONLOSS) it abandons the session (its ephemeral goes with it), the
  *   simple form of Curator's protected mode. Sometimes it closes its session while holding.
+ * - ElectionClient: the LeaderElection recipe (Curator's LeaderLatch,
+ *   src/recipes/leader-election.ts) as a state machine: an ephemeral-sequential `_c_<id>-latch-<seq>` under the container
+ *   ELECTION_PATH; the lowest leads, once the getData that watches its own node answers (it
+ *   announces `elected`); a follower watches its predecessor with getData (NONODE: look again)
+ *   and looks again on its event; a participant whose node vanished is revoked and enters again
+ *   at the back. A leader sometimes relinquishes (deletes its node, enters again later), sometimes
+ *   closes its session; unknown outcomes abandon the session, as the lock client does.
  *
  * Sessions expire when their peer is cut off or frozen past the timeout; the client hears
  * `expired` when its peer applies the closeSession, and opens a new session.
@@ -27,7 +34,8 @@ import type { HistoryRecorder } from '../../testing/history.js';
 import type { ZnodeInput, ZnodeOutput } from '../../testing/models/znode.js';
 import type { Peer } from '../../peer/peer.js';
 import type { SessionRequest, SessionResult, SessionState } from '../../peer/serving-api.js';
-import { FENCE_PATH, LOCK_PATH, SEQUENTIAL_PATH, sequenceOf, type RuntimeChecks } from './checks.js';
+import type { CreateMode } from '../../core/tree/types.js';
+import { ELECTION_PATH, FENCE_PATH, LATCH_MARK, LOCK_PATH, SEQUENTIAL_PATH, sequenceOf, type RuntimeChecks } from './checks.js';
 import type { WorkloadSettings } from './profiles.js';
 
 /** Operations one client starts in a run: a run makes a few hundred at most; the bound stops a
@@ -65,7 +73,7 @@ export interface ClientCounters {
   progress: number;
 }
 
-type Role = 'cas' | 'sequential' | 'lock';
+type Role = 'cas' | 'sequential' | 'lock' | 'election';
 
 export abstract class SimClient {
   readonly name: string;
@@ -224,9 +232,9 @@ export abstract class SimClient {
     });
   }
 
-  /** Creates `path` (persistent) if missing, then continues. */
-  protected ensure(path: string, data: string, then: () => void): void {
-    this.submit({ op: 'create', path, data: utf8.encode(data), acl: [...OPEN_ACL_UNSAFE], mode: 'persistent' }, (result) => {
+  /** Creates `path` (persistent, or as `mode` says) if missing, then continues. */
+  protected ensure(path: string, data: string, then: () => void, mode: CreateMode = 'persistent'): void {
+    this.submit({ op: 'create', path, data: utf8.encode(data), acl: [...OPEN_ACL_UNSAFE], mode }, (result) => {
       if (result.ok || result.code === 'NODEEXISTS') return then();
       this.next();
     });
@@ -501,6 +509,174 @@ export class LockClient extends SimClient {
       this.node = null;
       this.phase = 'idle';
       if (!result.ok && (result.code === 'CONNECTIONLOSS' || result.code === 'OPERATIONTIMEOUT')) return this.abandon('the release may not have happened');
+      this.next();
+    });
+  }
+}
+
+type ElectionPhase = 'idle' | 'entering' | 'checking' | 'confirming' | 'following' | 'leading' | 'relinquishing';
+
+/** Why a participant stopped leading (the recipe's RevokedReason, less 'disconnected': a client
+ *  on its own peer is never disconnected; its session expires instead — `reset` says so). */
+type RevokedReason = 'relinquished' | 'vanished' | 'abandoned';
+
+/** The LeaderElection recipe (see the file comment). */
+export class ElectionClient extends SimClient {
+  private phase: ElectionPhase = 'idle';
+  private node: { readonly path: string; readonly epoch: number } | null = null;
+  /** The node whose getData watch this participant waits on (its own while it leads). */
+  private watched: string | null = null;
+  private leading = false;
+  private parentReady = false;
+  /** Bumped at every election: a leader's decision timer of an earlier leadership does nothing. */
+  private leadership = 0;
+  /** lost: leaderships that ended with the session or the peer (not relinquished or closed). */
+  readonly electionCounters = { elected: 0, relinquished: 0, lost: 0, revokedVanished: 0, abandoned: 0, entered: 0 };
+
+  /** Whether this participant believes it leads (for the liveness check). */
+  isLeading(): boolean {
+    return this.leading;
+  }
+
+  protected reset(): void {
+    if (this.leading) {
+      this.electionCounters.lost += 1;
+      this.world.trace(`${this.name} REVOKED (session ended or peer crashed)`);
+    }
+    this.leading = false;
+    this.phase = 'idle';
+    this.node = null;
+    this.watched = null;
+  }
+
+  protected onEvent(path: string): void {
+    if ((this.phase === 'following' || this.phase === 'leading') && path === this.watched) this.check();
+  }
+
+  override watchesMayBeLost(): void {
+    if ((this.phase === 'following' || this.phase === 'leading') && this.session !== null) this.check();
+  }
+
+  protected step(): void {
+    if (!this.parentReady) {
+      return this.ensure(
+        ELECTION_PATH,
+        '',
+        () => {
+          this.parentReady = true;
+          this.next();
+        },
+        'container',
+      );
+    }
+    if (this.phase !== 'idle') return;
+    this.phase = 'entering';
+    this.electionCounters.entered += 1;
+    const prefix = `${ELECTION_PATH}/_c_${this.name.replace('@', '.')}${LATCH_MARK}`;
+    this.submit({ op: 'create', path: prefix, data: utf8.encode(this.name), acl: [...OPEN_ACL_UNSAFE], mode: 'ephemeral_sequential' }, (result) => {
+      if (this.phase !== 'entering') return;
+      if (result.ok && result.op === 'create') {
+        this.node = { path: result.path, epoch: result.stat.czxid };
+        return this.check();
+      }
+      this.phase = 'idle';
+      if (!result.ok && (result.code === 'CONNECTIONLOSS' || result.code === 'OPERATIONTIMEOUT')) return this.abandon('the create of the latch node may have happened');
+      // The container was swept between the ensure and the create: create it again.
+      if (!result.ok && result.code === 'NONODE') this.parentReady = false;
+      this.next();
+    });
+  }
+
+  /** Stops leading (if it did): the belief ends before anything is sent. */
+  private revoke(reason: RevokedReason): void {
+    if (!this.leading) return;
+    this.leading = false;
+    this.world.checks.endBelief(this.name);
+    this.world.trace(`${this.name} REVOKED (${reason})`);
+  }
+
+  /** Protected mode, simply: a session that may hold an orphan node is closed. */
+  private abandon(reason: string): void {
+    this.electionCounters.abandoned += 1;
+    this.revoke('abandoned');
+    this.phase = 'idle';
+    this.closeSession(reason);
+  }
+
+  /** One look, as the recipe's background check: elect, or watch the predecessor. */
+  private check(): void {
+    const node = this.node;
+    if (node === null) return;
+    this.phase = 'checking';
+    this.submit({ op: 'getChildren', path: ELECTION_PATH, watch: false }, (result) => {
+      if (this.phase !== 'checking') return;
+      const gone = !result.ok && result.code === 'NONODE';
+      if (!gone && (!result.ok || result.op !== 'getChildren')) return this.abandon(`getChildren failed: ${result.ok ? result.op : result.code}`);
+      const children = result.ok && result.op === 'getChildren' ? result.children.filter((child) => child.includes(LATCH_MARK)) : [];
+      children.sort((a, b) => sequenceOf(a) - sequenceOf(b));
+      const name = node.path.slice(ELECTION_PATH.length + 1);
+      const at = children.indexOf(name);
+      if (at < 0) {
+        // Our node vanished (the session is ending): revoke, and stand again at the back.
+        if (this.leading) this.electionCounters.lost += 1;
+        this.revoke('vanished');
+        this.electionCounters.revokedVanished += 1;
+        this.node = null;
+        this.watched = null;
+        this.phase = 'idle';
+        return this.next();
+      }
+      const learnedAt = result.ok && result.op === 'getChildren' ? result.stat.pzxid : 0;
+      const target = at === 0 ? node.path : `${ELECTION_PATH}/${children[at - 1] as string}`;
+      this.phase = at === 0 ? 'confirming' : 'following';
+      const phase = this.phase;
+      this.watched = target;
+      this.submit({ op: 'getData', path: target, watch: true }, (read) => {
+        if (this.phase !== phase || this.node !== node) return;
+        if (!read.ok && read.code === 'NONODE') return this.check(); // gone meanwhile: look again
+        if (!read.ok) return this.abandon(`getData of ${target} failed: ${read.code}`);
+        if (at === 0) return this.elect(node, children, learnedAt);
+        this.revoke('vanished'); // not first (cannot happen while it led: nobody enters before it)
+        // then wait for the predecessor's event
+      });
+    });
+  }
+
+  private elect(node: { path: string; epoch: number }, seen: readonly string[], learnedAt: number): void {
+    const session = this.session;
+    assert(session !== null, 'an election on an open session');
+    this.phase = 'leading';
+    if (this.leading) return; // looked again while leading: still the same leadership
+    this.leading = true;
+    this.leadership += 1;
+    this.electionCounters.elected += 1;
+    this.world.trace(`${this.name} ELECTED ${node.path} epoch ${node.epoch} (learned at ${learnedAt})`);
+    this.world.checks.onElected({ client: this.name, session: session.id, path: node.path, epoch: node.epoch, seen, learnedAt });
+    const leadership = this.leadership;
+    this.later(this.world.settings.leadMs, 'lead', () => this.decide(leadership));
+  }
+
+  /** A leader decides: close its session, relinquish, or lead on. */
+  private decide(leadership: number): void {
+    const node = this.node;
+    const settings = this.world.settings;
+    if (!this.leading || leadership !== this.leadership || node === null || this.session === null) return;
+    // Looking again meanwhile (a watch event, a snapshot): still leading; decide later.
+    if (this.phase !== 'leading') return this.later(settings.leadMs, 'lead', () => this.decide(leadership));
+    const roll = this.prng.float();
+    if (roll < settings.closeWhileLeadingProbability) return this.abandon('closing the session while leading');
+    if (roll >= settings.closeWhileLeadingProbability + settings.relinquishProbability) {
+      return this.later(settings.leadMs, 'lead', () => this.decide(leadership));
+    }
+    this.revoke('relinquished');
+    this.electionCounters.relinquished += 1;
+    this.phase = 'relinquishing';
+    this.watched = null;
+    this.submit({ op: 'delete', path: node.path, version: -1 }, (result) => {
+      if (this.phase !== 'relinquishing') return;
+      this.node = null;
+      this.phase = 'idle';
+      if (!result.ok && (result.code === 'CONNECTIONLOSS' || result.code === 'OPERATIONTIMEOUT')) return this.abandon('the relinquish may not have happened');
       this.next();
     });
   }
