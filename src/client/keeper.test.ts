@@ -13,6 +13,7 @@ import type { Done, LocalSession, ServingApi, SessionListener, SessionRequest, S
 import { defineApiSuite, type Connect } from './api-suite.js';
 import type { KeeperHost } from './host.js';
 import { Keeper } from './keeper.js';
+import { OPEN_SESSION_ATTEMPTS_MAX } from './limits.js';
 import type { KeeperStatus, WatchedEvent } from './types.js';
 
 const READ_OPS: ReadonlySet<string> = new Set(['getData', 'exists', 'getChildren', 'getACL', 'getEphemerals', 'getAllChildrenNumber', 'sync']);
@@ -31,12 +32,19 @@ class DoubleServing implements ServingApi {
   ignoreClose = false;
   /** The session timeout the double negotiates (defaults to what was asked). */
   negotiatedTimeoutMs: number | null = null;
+  /** The next openSession calls fail with these codes, one each, before any succeeds. */
+  readonly openFailures: FailureName[] = [];
   private readonly tasks: (() => void)[] = [];
   private scheduled = false;
   private sessionCount = 0;
 
   openSession(options: { timeoutMs: number; listener: SessionListener }, done: Done<{ ok: true; session: LocalSession } | { ok: false; code: FailureName }>): void {
     this.sessionCount += 1;
+    const failure = this.openFailures.shift();
+    if (failure !== undefined) {
+      this.later(() => done({ ok: false, code: failure }));
+      return;
+    }
     const sessionId = `double-session-${this.sessionCount}`;
     const timeoutMs = this.negotiatedTimeoutMs ?? options.timeoutMs;
     this.later(() => {
@@ -238,6 +246,29 @@ describe('Keeper: client-side checks', () => {
       expect((await rejection(promise)).code).toBe('BADARGUMENTS');
       await keeper.close();
     });
+  });
+});
+
+describe('Keeper: opening the session', () => {
+  it('tries again after CONNECTIONLOSS (a joining peer installing a snapshot), a bounded number of times', async () => {
+    const retried = fixture();
+    retried.serving.openFailures.push('CONNECTIONLOSS', 'CONNECTIONLOSS');
+    const keeper = await retried.open();
+    expect(keeper.state).toBe('connected');
+    expect(keeper.sessionId).toBe('double-session-3');
+    await keeper.close();
+
+    const lost = fixture();
+    lost.serving.openFailures.push(...Array.from({ length: OPEN_SESSION_ATTEMPTS_MAX }, () => 'CONNECTIONLOSS' as const));
+    expect((await rejection(lost.open())).code).toBe('CONNECTIONLOSS');
+    expect(lost.host.released).toBe(1);
+  });
+
+  it('does not try again after an answer that says why (QUOTAEXCEEDED)', async () => {
+    const refused = fixture();
+    refused.serving.openFailures.push('QUOTAEXCEEDED', 'CONNECTIONLOSS');
+    expect((await rejection(refused.open())).code).toBe('QUOTAEXCEEDED');
+    expect(refused.serving.openFailures).toEqual(['CONNECTIONLOSS']); // no second attempt
   });
 });
 

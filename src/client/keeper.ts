@@ -30,7 +30,7 @@ import { digestId } from './digest.js';
 import { Emitter, reportToConsole, type ErrorReporter } from './emitter.js';
 import { answeredError, endedError, MultiError, refusedResults } from './errors.js';
 import type { KeeperHost } from './host.js';
-import { CALLS_IN_FLIGHT_MAX, CLOSE_DRAIN_TIMEOUTS } from './limits.js';
+import { CALLS_IN_FLIGHT_MAX, CLOSE_DRAIN_TIMEOUTS, OPEN_SESSION_ATTEMPTS_MAX, OPEN_SESSION_RETRY_MS } from './limits.js';
 import { planJoin, type JoinOptions } from './options.js';
 import { Sequencer } from './sequencer.js';
 import { joinNetwork } from './network.js';
@@ -446,9 +446,18 @@ export class Keeper {
       event: (event) => this.#deliver(event),
       state: (state) => this.#peerState(state),
     };
-    const opened = await new Promise<{ ok: true; session: LocalSession } | { ok: false; code: FailureName }>((resolve) => {
-      this.#host.serving.openSession({ timeoutMs, listener }, resolve);
-    });
+    let opened: { ok: true; session: LocalSession } | { ok: false; code: FailureName } = { ok: false, code: 'CONNECTIONLOSS' };
+    // A connection loss while the session is being created is transient (a joining peer that
+    // installs the ensemble's snapshot fails the writes in flight): try again, a bounded number of
+    // times. A session created by a lost attempt is pinged by nobody, so the leader expires it.
+    for (let attempt = 1; attempt <= OPEN_SESSION_ATTEMPTS_MAX; attempt++) {
+      this.#openingState = null;
+      opened = await new Promise<{ ok: true; session: LocalSession } | { ok: false; code: FailureName }>((resolve) => {
+        this.#host.serving.openSession({ timeoutMs, listener }, resolve);
+      });
+      if (opened.ok || opened.code !== 'CONNECTIONLOSS' || this.#state === 'closed' || attempt === OPEN_SESSION_ATTEMPTS_MAX) break;
+      await new Promise((resolve) => setTimeout(resolve, OPEN_SESSION_RETRY_MS * attempt));
+    }
     if (!opened.ok || this.#state === 'closed' || this.#state === 'expired') {
       this.#state = 'closed';
       await this.#release();

@@ -42,3 +42,11 @@ export const REQUEST_TIMEOUT_MS_MAX = 600_000;
  *  session anyway (those calls then fail with CONNECTIONLOSS: outcome unknown). One session
  *  timeout: by then the ensemble would have expired a silent session anyway. */
 export const CLOSE_DRAIN_TIMEOUTS = 1;
+
+/** Keeper.join tries to open its session this many times when an attempt ends in CONNECTIONLOSS
+ *  (a joining peer that installs the ensemble's snapshot fails the writes in flight; the benchmark
+ *  found a peer joining a 15,000-znode ensemble lose its first attempt). */
+export const OPEN_SESSION_ATTEMPTS_MAX = 5;
+
+/** The pause before attempt n + 1 is n times this: long enough for a snapshot install to finish. */
+export const OPEN_SESSION_RETRY_MS = 250;
