@@ -1,0 +1,82 @@
+/** The benchmark's markdown table: one row per workload and metric, a column per system, and each
+ *  meshkeeper figure's ratio to ZooKeeper's (meshkeeper ÷ ZooKeeper) where ZooKeeper ran. */
+import type { Figure, Results, WorkloadKey } from './run.js';
+
+const WORKLOADS: Array<{ key: WorkloadKey; label: string; metrics: Array<keyof Pick<Figure, 'opsPerSec' | 'p50Ms' | 'p99Ms'>> }> = [
+  { key: 'a', label: 'a: create, sequential', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
+  { key: 'b', label: 'b: create, 64 in flight', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
+  { key: 'c1', label: 'c: setData, sequential', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
+  { key: 'c64', label: 'c: setData, 64 in flight', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
+  { key: 'd', label: 'd: getData, 64 in flight', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
+  { key: 'e', label: 'e: lock, 3 clients (hand-off)', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
+  { key: 'e-navigator.locks', label: 'e: navigator.locks, 3 pages (hand-off)', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
+  { key: 'f', label: 'f: leader killed → next write', metrics: ['p50Ms', 'p99Ms'] },
+];
+
+const METRIC_LABEL: Record<string, string> = { opsPerSec: 'ops/s', p50Ms: 'p50 ms', p99Ms: 'p99 ms' };
+
+function metricLabel(key: WorkloadKey, metric: string): string {
+  if (key.startsWith('e') && metric === 'opsPerSec') return 'cycles/s';
+  if (key === 'f') return metric === 'p50Ms' ? 'median ms' : 'max ms';
+  return METRIC_LABEL[metric] ?? metric;
+}
+
+function formatNumber(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '–';
+  if (value >= 100) return Math.round(value).toLocaleString('en-US');
+  if (value >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+export function renderMarkdown(results: Results): string {
+  const systems = ['tabs', 'node'] as const;
+  const zk = results.systems.zookeeper;
+  const zkRan = zk?.ran === true;
+  const cell = (system: string, key: WorkloadKey, metric: keyof Figure): string => {
+    const entry = results.systems[system];
+    if (entry === undefined) return 'not run';
+    const figure = entry.figures[key];
+    if (figure === undefined) return entry.ran || entry.error === undefined ? '–' : 'failed';
+    return formatNumber(figure[metric]);
+  };
+  const ratio = (system: string, key: WorkloadKey, metric: keyof Figure): string => {
+    if (!zkRan) return 'not run';
+    const mine = results.systems[system]?.figures[key]?.[metric];
+    const theirs = zk?.figures[key]?.[metric];
+    if (mine === undefined || theirs === undefined || !Number.isFinite(mine) || !Number.isFinite(theirs) || theirs === 0) return '–';
+    return `${(mine / theirs).toFixed(2)}×`;
+  };
+  const lines: string[] = [];
+  lines.push(`## meshkeeper benchmark, ${results.date} (${results.mode}; ${results.machine.cpus} CPUs, load ${results.machine.loadavg.map((l) => l.toFixed(1)).join(' ')})`);
+  lines.push('');
+  lines.push('| workload | metric | tabs (3, Chromium) | node (3 edge peers) | ZooKeeper (3 servers) | tabs ÷ ZK | node ÷ ZK |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|');
+  for (const { key, label, metrics } of WORKLOADS) {
+    for (const metric of metrics) {
+      const zkCell = zk === undefined || !zk.ran ? (key === 'e-navigator.locks' ? '–' : 'not run') : cell('zookeeper', key, metric);
+      const node = key === 'e-navigator.locks' ? '–' : cell('node', key, metric);
+      const ratios = key === 'e-navigator.locks' || key === 'f' && !zkRan ? ['–', '–'] : systems.map((system) => ratio(system, key, metric));
+      lines.push(`| ${label} | ${metricLabel(key, metric)} | ${cell('tabs', key, metric)} | ${node} | ${zkCell} | ${ratios.join(' | ')} |`);
+    }
+  }
+  lines.push('');
+  lines.push('Ratios are meshkeeper ÷ ZooKeeper: above 1 is better for ops/s and cycles/s, below 1 is better for latencies.');
+  for (const [name, entry] of Object.entries(results.systems)) {
+    if (entry.error !== undefined) lines.push(`- ${name}: ${entry.error}`);
+    for (const [key, figure] of Object.entries(entry.figures)) {
+      if (figure.errors > 0) lines.push(`- ${name} ${key}: ${figure.errors} failed operations`);
+    }
+  }
+  lines.push('');
+  lines.push('| bundle (min+gzip) | minified | gzip |');
+  lines.push('|---|---:|---:|');
+  if (Array.isArray(results.bundle)) {
+    for (const size of results.bundle) lines.push(`| \`${size.entry}\` (${size.source}) | ${(size.minBytes / 1024).toFixed(1)} KiB | ${(size.gzipBytes / 1024).toFixed(1)} KiB |`);
+  } else {
+    lines.push(`| (failed: ${results.bundle.error}) | – | – |`);
+  }
+  lines.push('');
+  for (const note of results.notes) lines.push(`- ${note}`);
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,67 @@
+// The benchmark's smoke test, so it never rots: `npm run bench -- --quick` (small counts, one
+// repetition, no ZooKeeper) runs as a child process against the app globalSetup built, and its JSON
+// must hold a number for every workload on the tabs and the Node ensemble, the navigator.locks
+// baseline and the bundle sizes. No timing targets: those figures are for people, not for asserts.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import type { Results } from '../bench/run.js';
+
+/** The quick run takes ~35 s alone here; allow for a loaded two-core machine. */
+const BENCH_TIMEOUT_MS = 150_000;
+
+test('npm run bench -- --quick measures every workload', async () => {
+  test.setTimeout(BENCH_TIMEOUT_MS + 15_000);
+  const out = await mkdtemp(join(tmpdir(), 'meshkeeper-bench-smoke-'));
+  try {
+    const child = spawn('npm', ['run', 'bench', '--', '--quick', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        // The whole group: npm, the bench, its Chromium and Node peers.
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      }, BENCH_TIMEOUT_MS);
+      child.once('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    expect(code, output.slice(-4000)).toBe(0);
+
+    const files = await readdir(out);
+    const json = files.find((file) => file.endsWith('.json'));
+    expect(json, files.join(', ')).toBeDefined();
+    expect(files.some((file) => file.endsWith('.md'))).toBe(true);
+    const results = JSON.parse(await readFile(join(out, json as string), 'utf8')) as Results;
+
+    expect(results.mode).toBe('quick');
+    for (const system of ['tabs', 'node'] as const) {
+      const entry = results.systems[system];
+      expect(entry?.ran, `${system}: ${entry?.error}`).toBe(true);
+      for (const key of ['a', 'b', 'c1', 'c64', 'd', 'e', 'f'] as const) {
+        const figure = entry?.figures[key];
+        expect(figure, `${system} ${key}`).toBeDefined();
+        expect(Number.isFinite(figure?.p50Ms), `${system} ${key} p50`).toBe(true);
+        expect(Number.isFinite(figure?.p99Ms), `${system} ${key} p99`).toBe(true);
+        if (key !== 'f') expect(figure?.opsPerSec, `${system} ${key} ops/s`).toBeGreaterThan(0);
+        expect(figure?.errors, `${system} ${key} errors`).toBe(0);
+      }
+    }
+    expect(results.systems.tabs?.figures['e-navigator.locks']?.opsPerSec).toBeGreaterThan(0);
+    expect(results.systems.zookeeper?.ran).toBe(false);
+    expect(Array.isArray(results.bundle)).toBe(true);
+    for (const size of results.bundle as Array<{ entry: string; gzipBytes: number }>) expect(size.gzipBytes, size.entry).toBeGreaterThan(0);
+    expect(output).toContain('| a: create, sequential | ops/s |');
+    expect(output).toContain('not run');
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
