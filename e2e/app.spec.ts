@@ -43,7 +43,9 @@ test('three tabs form one ensemble: one leader, three voters, a write in one tab
   await writer.getByLabel('Data').fill('hello from a follower');
   await writer.getByRole('button', { name: 'Create' }).click();
   await expect(writer.getByTestId('result')).toHaveText('created /from-a-tab');
-  await expect(reader.getByTestId('tree').locator('tr[data-path="/from-a-tab"] td').nth(1)).toHaveText('hello from a follower');
+  const item = reader.getByTestId('tree').locator('[role="treeitem"][data-path="/from-a-tab"]');
+  await item.locator('.tree-name').first().click();
+  await expect(reader.getByTestId('data-view')).toHaveText('hello from a follower');
   const read = await reader.evaluate(async () => {
     await window.keeper!.sync('/');
     return new TextDecoder().decode((await window.keeper!.getData('/from-a-tab')).data);

@@ -5,16 +5,17 @@
  * BroadcastChannel, so the page works served as static files alone), keeps
  * its replica in IndexedDB, and exposes its Keeper as `window.keeper` for the console and tests.
  * It shows the cluster (every peer of the room from the status board: cluster-view.ts), this tab's
- * peer status and a znode console over the ensemble; the UI issue grows it into the dashboard.
+ * peer status, a write form and the tree browser (tree-view.ts: lazy tree, Stat, data, watch events).
  *
  * The recipes (meshkeeper/recipes: Lock, Semaphore, ...) are exposed as `window.recipes`, so the
  * console and tests can run them on `window.keeper`. `?sessionTimeoutMs=` sets this tab's session
  * timeout (API.md bounds; the default otherwise), e.g. to watch a frozen holder's lock expire sooner.
  */
 import './style.css';
-import { CREATE_MODES, Keeper, KeeperError, type CreateMode, type KeeperStatus, type Stat } from '../browser.js';
+import { CREATE_MODES, Keeper, KeeperError, type CreateMode, type KeeperStatus } from '../browser.js';
 import type * as Recipes from '../recipes/index.js';
 import { mountClusterView } from './cluster-view.js';
+import { mountTreeView } from './tree-view.js';
 
 declare global {
   interface Window {
@@ -25,11 +26,6 @@ declare global {
     recipes?: typeof Recipes;
   }
 }
-
-/** The table shows at most this many znodes (the tree browser of the UI issue pages through more). */
-const TREE_ROWS_MAX = 200;
-/** Redraws of the table are coalesced to one per this many ms (a burst of writes draws once). */
-const REDRAW_DELAY_MS = 100;
 
 const params = new URLSearchParams(location.search);
 const room = params.get('room') ?? 'demo';
@@ -83,13 +79,9 @@ app.innerHTML = `
       </form>
       <p role="status" aria-live="polite" data-testid="result" class="result"></p>
     </section>
-    <section aria-labelledby="tree-title" class="panel wide">
+    <section aria-labelledby="tree-title" class="panel wide" data-testid="tree-browser">
       <h2 id="tree-title">Znodes</h2>
-      <table data-testid="tree">
-        <thead><tr><th scope="col">path</th><th scope="col">data</th><th scope="col">czxid</th><th scope="col">mzxid</th><th scope="col">pzxid</th>
-          <th scope="col">version</th><th scope="col">cversion</th><th scope="col">children</th><th scope="col">ephemeral</th></tr></thead>
-        <tbody></tbody>
-      </table>
+      <p class="tree-waiting">Waiting for this tab to join the room…</p>
     </section>
   </main>
 `;
@@ -102,7 +94,6 @@ function part<T extends Element>(selector: string): T {
 
 const form = part<HTMLFormElement>('#write');
 const result = part<HTMLParagraphElement>('[data-testid="result"]');
-const body = part<HTMLTableSectionElement>('[data-testid="tree"] tbody');
 const stateLine = part<HTMLParagraphElement>('[data-testid="state"]');
 part<HTMLElement>('[data-testid="room"]').textContent = room;
 
@@ -119,54 +110,6 @@ function showStatus(status: KeeperStatus): void {
   show('observers', status.observers.join(', ') || 'none');
   show('indexes', `${status.commitIndex} / ${status.appliedIndex}`);
   show('quorum', status.quorum ? 'yes' : 'no quorum: writes wait until a majority of voters is reachable');
-}
-
-interface Row {
-  readonly path: string;
-  readonly data: string;
-  readonly stat: Stat;
-}
-
-/** Walks the tree breadth-first, at most TREE_ROWS_MAX nodes. A node deleted mid-walk is skipped. */
-async function walk(keeper: Keeper): Promise<Row[]> {
-  const rows: Row[] = [];
-  const queue = ['/'];
-  const decoder = new TextDecoder();
-  while (queue.length > 0 && rows.length < TREE_ROWS_MAX) {
-    const path = queue.shift() as string;
-    try {
-      const { data, stat } = await keeper.getData(path);
-      rows.push({ path, data: decoder.decode(data), stat });
-      for (const child of await keeper.getChildren(path)) queue.push(path === '/' ? `/${child}` : `${path}/${child}`);
-    } catch (error) {
-      if (!(error instanceof KeeperError && error.code === 'NONODE')) throw error;
-    }
-  }
-  return rows;
-}
-
-function row(node: Row): HTMLTableRowElement {
-  const tr = document.createElement('tr');
-  const cells = [node.path, node.data, node.stat.czxid, node.stat.mzxid, node.stat.pzxid, node.stat.version, node.stat.cversion, node.stat.numChildren, node.stat.ephemeralOwner ?? ''];
-  for (const value of cells) {
-    const td = document.createElement('td');
-    td.textContent = String(value);
-    tr.append(td);
-  }
-  tr.dataset.path = node.path;
-  return tr;
-}
-
-let redraw: ReturnType<typeof setTimeout> | null = null;
-function scheduleRedraw(keeper: Keeper): void {
-  if (redraw !== null) return;
-  redraw = setTimeout(() => {
-    redraw = null;
-    walk(keeper).then(
-      (rows) => body.replaceChildren(...rows.map(row)),
-      (error: unknown) => console.warn('meshkeeper: tree refresh failed', error),
-    );
-  }, REDRAW_DELAY_MS);
 }
 
 function describeError(error: unknown): string {
@@ -211,15 +154,16 @@ async function main(): Promise<void> {
   keeper.on('state', (state) => {
     stateLine.textContent = `session ${state}`;
   });
-  await keeper.addWatch('/', 'persistent_recursive', () => scheduleRedraw(keeper));
-  scheduleRedraw(keeper);
+  const browser = part<HTMLElement>('[data-testid="tree-browser"]');
+  browser.querySelector('.tree-waiting')?.remove();
+  const tree = mountTreeView(browser, keeper, 'tree-title');
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     submit(keeper, event as SubmitEvent).then(
       (text) => {
         result.textContent = text;
         result.classList.remove('error');
-        scheduleRedraw(keeper);
+        tree.refresh().catch((error: unknown) => console.warn('meshkeeper: tree refresh failed', error));
       },
       (error: unknown) => {
         result.textContent = describeError(error);
