@@ -8,11 +8,11 @@ import { Keeper } from '../src/node.js';
 import { hostOnPeer } from '../src/client/network.js';
 import { Lock } from '../src/recipes/index.js';
 import { startNodePeer, type NodePeer } from '../src/platform/node.js';
-import { runLockClient, runOps, sharedClock, writeUntilSuccess, type LockSpec, type OpsSpec } from './workloads.js';
+import { awaitAcquire, beginAcquire, runLockClient, runOps, sharedClock, writeUntilSuccess, type LockSpec, type OpsSpec } from './workloads.js';
 
 export interface WorkerRequest {
   id: number;
-  cmd: 'start' | 'status' | 'ops' | 'lock' | 'ensure' | 'write-until-success' | 'leave';
+  cmd: 'start' | 'status' | 'ops' | 'lock' | 'ensure' | 'write-until-success' | 'begin-acquire' | 'await-acquire' | 'heap-used' | 'leave';
   args?: unknown;
 }
 
@@ -55,6 +55,20 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       const { prefix, deadlineMs } = request.args as { prefix: string; deadlineMs: number };
       return writeUntilSuccess(theKeeper(), prefix, deadlineMs);
     }
+    case 'begin-acquire': {
+      const { path, key } = request.args as { path: string; key: string };
+      beginAcquire(key, new Lock(theKeeper(), path));
+      return null;
+    }
+    case 'await-acquire': {
+      const { key, timeoutMs, release } = request.args as { key: string; timeoutMs: number; release: boolean };
+      return awaitAcquire(key, timeoutMs, release);
+    }
+    case 'heap-used': {
+      // --expose-gc (bench/systems.ts forks with it): a full GC first, so the figure is what is live.
+      (globalThis as { gc?: () => void }).gc?.();
+      return process.memoryUsage().heapUsed;
+    }
     case 'leave': {
       await keeper?.close().catch(() => undefined);
       await peer?.leave();
@@ -70,5 +84,12 @@ process.on('message', (message: WorkerRequest) => {
   );
 });
 process.on('disconnect', () => process.exit(0));
+// A graceful stop (workload g): close the session and leave the ensemble, then exit.
+process.once('SIGTERM', () => {
+  void (async () => {
+    await keeper?.close().catch(() => undefined);
+    await peer?.leave().catch(() => undefined);
+  })().finally(() => process.exit(0));
+});
 sharedClock(); // calibrate before any timed work
 process.send?.({ id: 0, ok: true, value: 'ready' } satisfies WorkerReply);

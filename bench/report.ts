@@ -2,7 +2,7 @@
  *  meshkeeper figure's ratio to ZooKeeper's (meshkeeper ÷ ZooKeeper) where ZooKeeper ran. */
 import type { Figure, Results, WorkloadKey } from './run.js';
 
-const WORKLOADS: Array<{ key: WorkloadKey; label: string; metrics: Array<keyof Pick<Figure, 'opsPerSec' | 'p50Ms' | 'p99Ms'>> }> = [
+const WORKLOADS: Array<{ key: WorkloadKey; label: string; metrics: Array<keyof Pick<Figure, 'opsPerSec' | 'p50Ms' | 'p99Ms' | 'bytesPerZnode'>> }> = [
   { key: 'a', label: 'a: create, sequential', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
   { key: 'b', label: 'b: create, 64 in flight', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
   { key: 'c1', label: 'c: setData, sequential', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
@@ -11,13 +11,18 @@ const WORKLOADS: Array<{ key: WorkloadKey; label: string; metrics: Array<keyof P
   { key: 'e', label: 'e: lock, 3 clients (hand-off)', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
   { key: 'e-navigator.locks', label: 'e: navigator.locks, 3 pages (hand-off)', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
   { key: 'f', label: 'f: leader killed → next write', metrics: ['p50Ms', 'p99Ms'] },
+  { key: 'g-killed', label: 'g: lock holder killed → next holder (4 s sessions)', metrics: ['p50Ms', 'p99Ms'] },
+  { key: 'g-closed', label: 'g: lock holder closed → next holder', metrics: ['p50Ms', 'p99Ms'] },
+  { key: 'h-reload', label: 'h: tab reload with N znodes → serves reads', metrics: ['p50Ms', 'p99Ms'] },
+  { key: 'h-memory', label: 'h: JS heap per znode (a follower)', metrics: ['bytesPerZnode'] },
 ];
 
 const METRIC_LABEL: Record<string, string> = { opsPerSec: 'ops/s', p50Ms: 'p50 ms', p99Ms: 'p99 ms' };
 
 function metricLabel(key: WorkloadKey, metric: string): string {
   if (key.startsWith('e') && metric === 'opsPerSec') return 'cycles/s';
-  if (key === 'f') return metric === 'p50Ms' ? 'median ms' : 'max ms';
+  if (metric === 'bytesPerZnode') return 'bytes';
+  if (key === 'f' || key.startsWith('g') || key === 'h-reload') return metric === 'p50Ms' ? 'median ms' : 'max ms';
   return METRIC_LABEL[metric] ?? metric;
 }
 
@@ -55,7 +60,7 @@ export function renderMarkdown(results: Results): string {
     for (const metric of metrics) {
       const zkCell = zk === undefined || !zk.ran ? (key === 'e-navigator.locks' ? '–' : 'not run') : cell('zookeeper', key, metric);
       const node = key === 'e-navigator.locks' ? '–' : cell('node', key, metric);
-      const ratios = key === 'e-navigator.locks' || key === 'f' && !zkRan ? ['–', '–'] : systems.map((system) => ratio(system, key, metric));
+      const ratios = key === 'e-navigator.locks' || (key === 'f' || key.startsWith('g') || key.startsWith('h')) && !zkRan ? ['–', '–'] : systems.map((system) => ratio(system, key, metric));
       lines.push(`| ${label} | ${metricLabel(key, metric)} | ${cell('tabs', key, metric)} | ${node} | ${zkCell} | ${ratios.join(' | ')} |`);
     }
   }

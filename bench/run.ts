@@ -28,10 +28,15 @@ export interface Counts {
   lockCycles: number;
   lockSeconds: number;
   failovers: number;
+  /** g: rounds of each kind (holder killed, holder closed). */
+  lockLosses: number;
+  /** h: znodes in the replicas when a tab reloads / the heap is measured, and how many reloads. */
+  reloadZnodes: number;
+  reloads: number;
 }
 
-const FULL: Counts = { createSeq: 2000, createPar: 10_000, setSeq: 2000, setPar: 10_000, getPar: 10_000, lockCycles: 600, lockSeconds: 20, failovers: 5 };
-const QUICK: Counts = { createSeq: 50, createPar: 300, setSeq: 50, setPar: 300, getPar: 300, lockCycles: 30, lockSeconds: 10, failovers: 1 };
+const FULL: Counts = { createSeq: 2000, createPar: 10_000, setSeq: 2000, setPar: 10_000, getPar: 10_000, lockCycles: 600, lockSeconds: 20, failovers: 5, lockLosses: 3, reloadZnodes: 100_000, reloads: 3 };
+const QUICK: Counts = { createSeq: 50, createPar: 300, setSeq: 50, setPar: 300, getPar: 300, lockCycles: 30, lockSeconds: 10, failovers: 1, lockLosses: 1, reloadZnodes: 2000, reloads: 1 };
 
 const IN_FLIGHT = 64;
 const DATA_BYTES = 16;
@@ -39,6 +44,12 @@ const DATA_BYTES = 16;
 const WORKLOAD_DEADLINE_MS = 120_000;
 const QUICK_WORKLOAD_DEADLINE_MS = 20_000;
 const FAILOVER_DEADLINE_MS = 30_000;
+/** g: the holders' and waiters' session timeout, and how long a waiter may wait. */
+const LOCK_LOSS_SESSION_TIMEOUT_MS = 4000;
+const LOCK_LOSS_DEADLINE_MS = 30_000;
+/** h: filling the replicas may take this long (100,000 creates on a loaded machine); a reload this. */
+const FILL_DEADLINE_MS = 900_000;
+const RELOAD_DEADLINE_MS = 120_000;
 
 /** One measured figure per workload and system (medians over repetitions). */
 export interface Figure {
@@ -49,9 +60,11 @@ export interface Figure {
   n: number;
   errors: number;
   reps: number;
+  /** h-memory: JS heap bytes per znode on a follower. */
+  bytesPerZnode?: number;
 }
 
-export type WorkloadKey = 'a' | 'b' | 'c1' | 'c64' | 'd' | 'e' | 'e-navigator.locks' | 'f';
+export type WorkloadKey = 'a' | 'b' | 'c1' | 'c64' | 'd' | 'e' | 'e-navigator.locks' | 'f' | 'g-killed' | 'g-closed' | 'h-reload' | 'h-memory';
 
 export interface Results {
   date: string;
@@ -212,6 +225,53 @@ async function runFailover(system: System, counts: Counts, entry: Results['syste
   }
 }
 
+/** g: `counts.lockLosses` rounds of each kind: the lock holder killed, the holder closed gracefully;
+ *  ms until a waiter on another peer holds the lock. Median and max per kind. */
+async function runLockLoss(system: System, counts: Counts, entry: Results['systems'][string]): Promise<void> {
+  if (system.lockLoss === undefined) return;
+  for (const [key, how] of [['g-killed', 'kill'], ['g-closed', 'close']] as const) {
+    const times: number[] = [];
+    entry.raw[key] = times;
+    try {
+      for (let i = 0; i < counts.lockLosses; i++) {
+        log(`${system.name}: g (lock holder ${how === 'kill' ? 'killed' : 'closed'}) ${i + 1}/${counts.lockLosses}`);
+        times.push(await system.lockLoss(`/lockloss-${Date.now().toString(36)}-${how}-${i}`, how, LOCK_LOSS_DEADLINE_MS));
+      }
+    } catch (error) {
+      throw new Error(`${key}, round ${times.length + 1} of ${counts.lockLosses}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    } finally {
+      if (times.length > 0) {
+        const sorted = [...times].sort((x, y) => x - y);
+        entry.figures[key] = { opsPerSec: Number.NaN, p50Ms: median(times), p99Ms: sorted[sorted.length - 1] as number, n: times.length, errors: 0, reps: 1 };
+      }
+    }
+  }
+}
+
+/** h: fills the replicas with `counts.reloadZnodes` znodes (64 creates in flight), a follower's JS
+ *  heap before and after (bytes per znode), then `counts.reloads` reloads of a follower's tab. */
+async function runReload(system: System, counts: Counts, entry: Results['systems'][string]): Promise<void> {
+  if (system.heapUsed === undefined && system.reload === undefined) return;
+  const base = `/h-${Date.now().toString(36)}`;
+  await system.ensure([base]);
+  const before = (await system.heapUsed?.()) ?? Number.NaN;
+  log(`${system.name}: h (${counts.reloadZnodes} znodes)`);
+  const fill = await system.ops({ kind: 'create', prefix: `${base}/z`, count: counts.reloadZnodes, inFlight: IN_FLIGHT, paths: 0, deadlineMs: FILL_DEADLINE_MS, dataBytes: DATA_BYTES });
+  if (fill.ops < counts.reloadZnodes) throw new Error(`h: ${fill.ops} of ${counts.reloadZnodes} creates (${fill.firstError ?? 'timed out'})`);
+  const after = (await system.heapUsed?.()) ?? Number.NaN;
+  entry.raw['h-memory'] = [{ before, after, znodes: fill.ops }];
+  if (system.heapUsed !== undefined) entry.figures['h-memory'] = { opsPerSec: Number.NaN, p50Ms: Number.NaN, p99Ms: Number.NaN, bytesPerZnode: (after - before) / fill.ops, n: fill.ops, errors: 0, reps: 1 };
+  if (system.reload === undefined) return;
+  const times: number[] = [];
+  entry.raw['h-reload'] = times;
+  for (let i = 0; i < counts.reloads; i++) {
+    log(`${system.name}: h (reload with ${counts.reloadZnodes} znodes) ${i + 1}/${counts.reloads}`);
+    times.push(await system.reload(`${base}/z${counts.reloadZnodes - 1}`, RELOAD_DEADLINE_MS));
+  }
+  const sorted = [...times].sort((x, y) => x - y);
+  entry.figures['h-reload'] = { opsPerSec: Number.NaN, p50Ms: median(times), p99Ms: sorted[sorted.length - 1] as number, n: times.length, errors: 0, reps: 1 };
+}
+
 async function ensureApp(force: boolean): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const built = resolve('dist/ui');
   const present = await stat(join(built, 'index.html')).then(() => true, () => false);
@@ -241,6 +301,8 @@ async function main(): Promise<void> {
       'tabs: 3 pages, each in its own browser context (own renderer; its IndexedDB lives in memory) of headless Chromium; node: 3 edge peer processes with memory storage; both over WebRTC on loopback via the relay.',
       'f: meshkeeper on a fresh ensemble (a few znodes); ZooKeeper on the one a-e filled. Each round kills the leader, times a survivor\'s first successful create, then waits for a replacement peer/server and three voters.',
       `Medians of ${args.reps} repetition(s) per figure${args.quick ? '' : ', after an unmeasured warm-up of a tenth of each data workload'}; f: median and max of ${counts.failovers} leader kills.`,
+      `g: a fresh ensemble whose sessions time out after ${LOCK_LOSS_SESSION_TIMEOUT_MS} ms; a follower's client holds a lock, another peer's client waits; the holder is killed (tab: CDP Page.crash; Node peer: SIGKILL) or closed (tab: page.close(), i.e. pagehide; Node peer: SIGTERM, which closes its session and leaves) → the waiter holds the lock; median and max of ${counts.lockLosses} round(s) each, a replacement joins after each. ZooKeeper: on the ensemble a-f used; the holder is a client (4 s session) in a process of its own, SIGKILLed (its socket closes, its session stays until it times out) or SIGTERMed (it closes its session).`,
+      `h: ${counts.reloadZnodes} znodes of ${DATA_BYTES} bytes created (64 in flight) on the ensemble g used; memory = a follower's JS heap after a full GC (tab: CDP Performance.getMetrics JSHeapUsedSize after HeapProfiler.collectGarbage; Node peer: process.memoryUsage().heapUsed after gc()), after minus before, per znode: replica and client together; reload: a follower's tab reloads (its in-memory IndexedDB survives) → a getData of the last znode succeeds there; median and max of ${counts.reloads}. Not measured on ZooKeeper.`,
       'Cross-process times (hand-offs, failover) are on the system clock read with sub-ms resolution (workloads.ts systemClock).',
       'ZooKeeper client: node-zookeeper-client (pure JavaScript) in the benchmark process; its lock is the recipe of ZooKeeper\'s docs (ephemeral sequential, watch the predecessor).',
     ],
@@ -269,9 +331,9 @@ async function main(): Promise<void> {
     // znodes in full mode) a replacement peer got no session: fixed since (Keeper.join retries a
     // session lost to the snapshot install; bench/join-big-tree.ts passes at 36k); running f on the
     // filled ensemble waits for the next full, re-measured run.
-    const systems: Array<{ name: string; start: (suffix: string) => Promise<System>; freshForFailover: boolean }> = [
-      { name: 'tabs', start: (suffix) => TabsSystem.start(browser, server.url, `bench-tabs-${stamp}${suffix}`), freshForFailover: true },
-      { name: 'node', start: (suffix) => NodeSystem.start(server.relayUrl, `bench-node-${stamp}${suffix}`), freshForFailover: true },
+    const systems: Array<{ name: string; start: (suffix: string, sessionTimeoutMs?: number) => Promise<System>; freshForFailover: boolean }> = [
+      { name: 'tabs', start: (suffix, timeout) => TabsSystem.start(browser, server.url, `bench-tabs-${stamp}${suffix}`, timeout), freshForFailover: true },
+      { name: 'node', start: (suffix, timeout) => NodeSystem.start(server.relayUrl, `bench-node-${stamp}${suffix}`, timeout), freshForFailover: true },
     ];
     let zookeeper: ZooKeeperEnsemble | null = null;
     if (args.withZooKeeper) {
@@ -279,7 +341,7 @@ async function main(): Promise<void> {
         name: 'zookeeper',
         freshForFailover: false,
         start: async () => {
-          zookeeper = await startZooKeeper(log);
+          zookeeper = await startZooKeeper(log, LOCK_LOSS_SESSION_TIMEOUT_MS);
           cleanups.push(() => zookeeper?.close() ?? Promise.resolve());
           return zookeeper.system();
         },
@@ -310,6 +372,15 @@ async function main(): Promise<void> {
           system = await start('-f');
         }
         await runFailover(system, counts, entry);
+        if (!freshForFailover) await runLockLoss(system, counts, entry);
+        else if (system.lockLoss !== undefined) {
+          await system.close();
+          system = null;
+          log(`${name}: a fresh ensemble for g (session timeout ${LOCK_LOSS_SESSION_TIMEOUT_MS} ms)`);
+          system = await start('-g', LOCK_LOSS_SESSION_TIMEOUT_MS);
+          await runLockLoss(system, counts, entry);
+        }
+        await runReload(system, counts, entry);
         entry.ran = true;
       } catch (error) {
         entry.error = error instanceof Error ? error.message : String(error);

@@ -33,6 +33,14 @@ export interface System {
   /** Kills the leader, then writes from a survivor until a write succeeds: ms from kill to success;
    *  then restores three voters for the next round. Absent where not supported. */
   failover?(prefix: string, deadlineMs: number): Promise<number>;
+  /** g: a follower's client holds `path`'s lock, another peer's client waits for it; the holder is
+   *  killed ('kill') or closed gracefully ('close'): ms from then until the waiter holds the lock;
+   *  then restores three voters. Absent where not supported. */
+  lockLoss?(path: string, how: 'kill' | 'close', deadlineMs: number): Promise<number>;
+  /** h: a follower's JS heap in use after a full GC, bytes. Absent where not supported. */
+  heapUsed?(): Promise<number>;
+  /** h: reloads a follower's tab: ms until a read of `path` succeeds there; then three voters again. */
+  reload?(path: string, deadlineMs: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -68,7 +76,7 @@ function formed(statuses: readonly KeeperStatus[], count: number): boolean {
 async function workloadsScript(): Promise<string> {
   const source = await readFile(fileURLToPath(new URL('./workloads.ts', import.meta.url)), 'utf8');
   const { outputText } = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } });
-  return `${outputText}\nwindow.__bench = { runOps, runLockClient, webLock, writeUntilSuccess, quantile, epochNow, systemClock, sharedClock };\nsharedClock();\n`;
+  return `${outputText}\nwindow.__bench = { runOps, runLockClient, webLock, writeUntilSuccess, quantile, epochNow, systemClock, sharedClock, beginAcquire, awaitAcquire };\nsharedClock();\n`;
 }
 
 export interface BrowserOptions {
@@ -93,10 +101,11 @@ export class TabsSystem implements System {
     readonly browser: Browser,
     readonly appUrl: string,
     readonly room: string,
+    readonly sessionTimeoutMs: number | undefined,
   ) {}
 
-  static async start(browser: Browser, appUrl: string, room: string): Promise<TabsSystem> {
-    const system = new TabsSystem(browser, appUrl, room);
+  static async start(browser: Browser, appUrl: string, room: string, sessionTimeoutMs?: number): Promise<TabsSystem> {
+    const system = new TabsSystem(browser, appUrl, room, sessionTimeoutMs);
     system.#script = await workloadsScript();
     try {
       for (let i = 0; i < 3; i++) await system.#openTab();
@@ -117,7 +126,8 @@ export class TabsSystem implements System {
     const page = await context.newPage();
     const tab: Tab = { context, page, alive: true };
     this.#tabs.push(tab);
-    await page.goto(`${this.appUrl}?room=${encodeURIComponent(this.room)}`);
+    const timeout = this.sessionTimeoutMs === undefined ? '' : `&sessionTimeoutMs=${this.sessionTimeoutMs}`;
+    await page.goto(`${this.appUrl}?room=${encodeURIComponent(this.room)}${timeout}`);
     await page.getByTestId('state').filter({ hasText: 'session connected' }).waitFor({ timeout: FORM_TIMEOUT_MS });
     await page.addScriptTag({ content: this.#script, type: 'module' });
     await page.waitForFunction(() => window.__bench !== undefined, undefined, { timeout: 10_000 });
@@ -201,6 +211,82 @@ export class TabsSystem implements System {
     return write.doneAt - killedAt;
   }
 
+  async lockLoss(path: string, how: 'kill' | 'close', deadlineMs: number): Promise<number> {
+    const { leader, followers } = await this.#byRole();
+    const holder = followers[0] as Tab;
+    const waiter = (followers[1] ?? leader) as Tab;
+    const begin = (page: Page, key: string): Promise<void> =>
+      page.evaluate(
+        ({ path, key }) => {
+          if (window.__bench === undefined || window.keeper === undefined || window.recipes === undefined) throw new Error('no bench script, keeper or recipes');
+          window.__bench.beginAcquire(key, new window.recipes.Lock(window.keeper, path));
+        },
+        { path, key },
+      );
+    const wait = (page: Page, key: string, timeoutMs: number, release: boolean): Promise<number> =>
+      page.evaluate(
+        ({ key, timeoutMs, release }) => {
+          if (window.__bench === undefined) throw new Error('no bench script');
+          return window.__bench.awaitAcquire(key, timeoutMs, release);
+        },
+        { key, timeoutMs, release },
+      );
+    await begin(holder.page, 'g-holder');
+    await wait(holder.page, 'g-holder', 10_000, false);
+    await begin(waiter.page, 'g-waiter');
+    // The waiter's lock znode is in place (it waits on the holder's) well within this.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const cdp = how === 'kill' ? await holder.context.newCDPSession(holder.page) : null;
+    const lostAt = benchNow();
+    holder.alive = false;
+    if (cdp !== null) cdp.send('Page.crash').catch(() => undefined); // never answers: the page is gone
+    else void holder.page.close().catch(() => undefined); // pagehide: the app closes its session
+    const acquiredAt = await wait(waiter.page, 'g-waiter', deadlineMs, true);
+    await holder.context.close().catch(() => undefined);
+    await this.#openTab();
+    await this.#waitFormed();
+    return acquiredAt - lostAt;
+  }
+
+  async heapUsed(): Promise<number> {
+    const { followers } = await this.#byRole();
+    const tab = followers[0] as Tab;
+    const cdp = await tab.context.newCDPSession(tab.page);
+    try {
+      await cdp.send('HeapProfiler.collectGarbage');
+      await cdp.send('Performance.enable');
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      return metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? Number.NaN;
+    } finally {
+      await cdp.detach().catch(() => undefined);
+    }
+  }
+
+  async reload(path: string, deadlineMs: number): Promise<number> {
+    const { followers } = await this.#byRole();
+    const tab = followers[0] as Tab;
+    const started = benchNow();
+    await tab.page.reload({ waitUntil: 'commit' });
+    let served = Number.NaN;
+    while (Number.isNaN(served)) {
+      if (benchNow() - started > deadlineMs) throw new Error(`the reloaded tab served no read of ${path} within ${deadlineMs} ms`);
+      const ok = await tab.page
+        .evaluate(async (path) => {
+          const keeper = window.keeper;
+          if (keeper === undefined) return false;
+          const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000));
+          return Promise.race([keeper.getData(path).then(() => true, () => false), timeout]);
+        }, path)
+        .catch(() => false); // the page is still navigating
+      if (ok) served = benchNow();
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await tab.page.addScriptTag({ content: this.#script, type: 'module' });
+    await tab.page.waitForFunction(() => window.__bench !== undefined, undefined, { timeout: 10_000 });
+    await this.#waitFormed();
+    return served - started;
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.#tabs.map((tab) => tab.context.close().catch(() => undefined)));
   }
@@ -256,7 +342,7 @@ class NodeWorker {
 
   constructor() {
     const entry = fileURLToPath(new URL('./node-worker.ts', import.meta.url));
-    this.child = fork(entry, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.child = fork(entry, [], { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
     this.child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
@@ -301,10 +387,10 @@ class NodeWorker {
     });
   }
 
-  async kill(): Promise<void> {
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const gone = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGKILL');
+    this.child.kill(signal);
     await gone;
   }
 }
@@ -316,10 +402,11 @@ export class NodeSystem implements System {
   private constructor(
     readonly relayUrl: string,
     readonly room: string,
+    readonly sessionTimeoutMs: number,
   ) {}
 
-  static async start(relayUrl: string, room: string): Promise<NodeSystem> {
-    const system = new NodeSystem(relayUrl, room);
+  static async start(relayUrl: string, room: string, sessionTimeoutMs = 10_000): Promise<NodeSystem> {
+    const system = new NodeSystem(relayUrl, room, sessionTimeoutMs);
     try {
       for (let i = 0; i < 3; i++) await system.#startWorker();
       await system.#waitFormed();
@@ -338,7 +425,7 @@ export class NodeSystem implements System {
     const worker = new NodeWorker();
     this.#workers.push(worker);
     await worker.ready;
-    await worker.call('start', { relay: this.relayUrl, room: this.room, sessionTimeoutMs: 10_000 }, FORM_TIMEOUT_MS);
+    await worker.call('start', { relay: this.relayUrl, room: this.room, sessionTimeoutMs: this.sessionTimeoutMs }, FORM_TIMEOUT_MS);
     return worker;
   }
 
@@ -383,6 +470,29 @@ export class NodeSystem implements System {
     await this.#startWorker();
     await this.#waitFormed();
     return write.doneAt - killedAt;
+  }
+
+  async lockLoss(path: string, how: 'kill' | 'close', deadlineMs: number): Promise<number> {
+    const { leader, followers } = await this.#byRole();
+    const holder = followers[0] as NodeWorker;
+    const waiter = followers[1] ?? leader;
+    await holder.call('begin-acquire', { path, key: 'g-holder' });
+    await holder.call('await-acquire', { key: 'g-holder', timeoutMs: 10_000, release: false }, 20_000);
+    await waiter.call('begin-acquire', { path, key: 'g-waiter' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const lostAt = benchNow();
+    // SIGTERM: node-worker.ts closes its session and leaves, then exits.
+    const gone = holder.kill(how === 'kill' ? 'SIGKILL' : 'SIGTERM');
+    const acquiredAt = await waiter.call<number>('await-acquire', { key: 'g-waiter', timeoutMs: deadlineMs, release: true }, deadlineMs + WORKER_CALL_SLACK_MS);
+    await gone;
+    await this.#startWorker();
+    await this.#waitFormed();
+    return acquiredAt - lostAt;
+  }
+
+  async heapUsed(): Promise<number> {
+    const { followers } = await this.#byRole();
+    return (followers[0] as NodeWorker).call<number>('heap-used');
   }
 
   async close(): Promise<void> {

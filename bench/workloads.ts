@@ -228,3 +228,35 @@ export async function writeUntilSuccess(client: BenchClient, prefix: string, dea
   }
   return { ok: false, attempts, doneAt: now(), lastError };
 }
+
+/** g: acquires started in the background, by key, so a holder can be killed while a waiter waits. */
+const pendingAcquires = new Map<string, { lock: BenchLock; acquired: Promise<number> }>();
+
+/** Starts `lock.acquire()` under `key`; awaitAcquire(key) later gives the system-clock ms it resolved. */
+export function beginAcquire(key: string, lock: BenchLock): void {
+  const now = sharedClock();
+  const acquired = lock.acquire().then(() => now());
+  acquired.catch(() => undefined);
+  pendingAcquires.set(key, { lock, acquired });
+}
+
+/** Waits (at most `timeoutMs`) for beginAcquire(key)'s acquire: its system-clock ms; releases the
+ *  lock after when `release`. */
+export async function awaitAcquire(key: string, timeoutMs: number, release: boolean): Promise<number> {
+  const entry = pendingAcquires.get(key);
+  if (entry === undefined) throw new Error(`no acquire under ${key}`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`lock not acquired within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const at = await Promise.race([entry.acquired, timeout]);
+    if (release) {
+      pendingAcquires.delete(key);
+      await entry.lock.release();
+    }
+    return at;
+  } finally {
+    clearTimeout(timer);
+  }
+}

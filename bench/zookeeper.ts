@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zookeeper, { type Client, type Exception } from 'node-zookeeper-client';
 import { FORM_TIMEOUT_MS, benchNow, waitUntil, type System } from './systems.js';
-import { runLockClient, runOps, writeUntilSuccess, type BenchClient, type BenchLock, type LockCycle, type LockSpec, type OpsResult, type OpsSpec } from './workloads.js';
+import { awaitAcquire, beginAcquire, runLockClient, runOps, writeUntilSuccess, type BenchClient, type BenchLock, type LockCycle, type LockSpec, type OpsResult, type OpsSpec } from './workloads.js';
 
 const JARS = ['/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-simple.jar'];
 const SERVERS = 3;
@@ -74,8 +74,8 @@ function call<T>(run: (callback: (error: Exception | null, value: T) => void) =>
   });
 }
 
-async function connectClient(ports: number[]): Promise<Client> {
-  const client = zookeeper.createClient(ports.map((port) => `127.0.0.1:${port}`).join(','), { sessionTimeout: SESSION_TIMEOUT_MS, spinDelay: 100, retries: 0 });
+async function connectClient(ports: number[], sessionTimeout = SESSION_TIMEOUT_MS): Promise<Client> {
+  const client = zookeeper.createClient(ports.map((port) => `127.0.0.1:${port}`).join(','), { sessionTimeout, spinDelay: 100, retries: 0 });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       client.close();
@@ -140,6 +140,51 @@ class ZkLock implements BenchLock {
   }
 }
 
+/** g's lock holder: a client in a process of its own (so it can be killed: its socket closes, its
+ *  session lives on until it times out) that creates the first lock node under ZK_DIR and prints
+ *  `held`; on SIGTERM it closes its session, then exits. */
+const HOLDER_SCRIPT = `
+const zk = require('node-zookeeper-client');
+const client = zk.createClient(process.env.ZK_CONN, { sessionTimeout: Number(process.env.ZK_TIMEOUT), spinDelay: 100, retries: 0 });
+client.once('connected', () => client.create(process.env.ZK_DIR + '/lock-', Buffer.alloc(0), zk.CreateMode.EPHEMERAL_SEQUENTIAL, (error, path) => {
+  if (error) { console.error(String(error)); process.exit(1); }
+  process.stdout.write('held ' + path + '\\n');
+}));
+process.once('SIGTERM', () => {
+  client.once('disconnected', () => process.exit(0));
+  setTimeout(() => process.exit(0), 2000);
+  client.close();
+});
+client.connect();
+`;
+
+async function startHolder(port: number, dir: string, sessionTimeoutMs: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-e', HOLDER_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZK_CONN: `127.0.0.1:${port}`, ZK_DIR: dir, ZK_TIMEOUT: String(sessionTimeoutMs) } });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the ZooKeeper lock holder did not hold within ${CONNECT_TIMEOUT_MS} ms: ${output}`));
+    }, CONNECT_TIMEOUT_MS);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes('held ')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the ZooKeeper lock holder exited (${code}): ${output}`));
+    });
+  });
+  return child;
+}
+
 interface Server {
   id: number;
   clientPort: number;
@@ -152,7 +197,7 @@ export interface ZooKeeperEnsemble {
   close(): Promise<void>;
 }
 
-export async function startZooKeeper(log: (message: string) => void): Promise<ZooKeeperEnsemble> {
+export async function startZooKeeper(log: (message: string) => void, lockLossSessionTimeoutMs = 4000): Promise<ZooKeeperEnsemble> {
   ensureInstalled(log);
   const dir = await mkdtemp(join(tmpdir(), 'meshkeeper-bench-zk-'));
   const servers: Server[] = [];
@@ -268,6 +313,30 @@ export async function startZooKeeper(log: (message: string) => void): Promise<Zo
           return write.doneAt - killedAt;
         } finally {
           writer.close();
+        }
+      },
+      async lockLoss(path: string, how: 'kill' | 'close', deadlineMs: number): Promise<number> {
+        await ensure([path]);
+        const { leader, followers } = await byRole();
+        const holderServer = followers[0] as Server;
+        // A client of its own on another server (the lock clients' sessions may not have outlived f).
+        const waiterClient = await connectClient([(followers[1] ?? leader).clientPort]);
+        const holder = await startHolder(holderServer.clientPort, path, lockLossSessionTimeoutMs).catch((error: unknown) => {
+          waiterClient.close();
+          throw error;
+        });
+        const gone = new Promise((resolve) => holder.once('exit', resolve));
+        try {
+          beginAcquire('g-zk-waiter', new ZkLock(waiterClient, path));
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          const lostAt = benchNow();
+          holder.kill(how === 'kill' ? 'SIGKILL' : 'SIGTERM');
+          const acquiredAt = await awaitAcquire('g-zk-waiter', deadlineMs, true);
+          return acquiredAt - lostAt;
+        } finally {
+          holder.kill('SIGKILL');
+          await gone;
+          waiterClient.close();
         }
       },
       close: async () => undefined,
