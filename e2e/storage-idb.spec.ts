@@ -6,53 +6,27 @@
 // load the state after some step at or beyond the last acknowledged one (a consistent prefix).
 // The browser side is src/adapters/storage-compliance.browser.ts, bundled here with Vite's build().
 import { chromium, expect, test } from '@playwright/test';
-import { createServer, type Server } from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { build } from 'vite';
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
 import { STORAGE_COMPLIANCE_CASES } from '../src/adapters/storage-compliance.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../playwright.config.js';
+import { serveBrowserEntry, type ServedEntry } from './browser-entry.js';
 
-const BUNDLE = 'storage-compliance.js';
-const PAGE = `<!doctype html><meta charset="utf-8"><title>storage compliance</title><script type="module" src="/${BUNDLE}"></script>`;
 
 /** Acks before the crash: past compactions (every 50 steps) and the received snapshot at 173. */
 const CRASH_AFTER_ACKS = 200;
 
+let served: ServedEntry | null = null;
 let root = '';
-let server: Server | null = null;
 let origin = '';
 
 test.beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'meshkeeper-idb-'));
-  const outDir = join(root, 'bundle');
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    publicDir: false,
-    build: {
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      lib: { entry: resolve('src/adapters/storage-compliance.browser.ts'), formats: ['es'], fileName: () => BUNDLE },
-    },
-  });
-  const bundle = await readFile(join(outDir, BUNDLE));
-  server = createServer((request, response) => {
-    if (request.url === '/') return void response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-    if (request.url === `/${BUNDLE}`) return void response.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-    response.writeHead(404).end();
-  });
-  await new Promise<void>((ready) => server!.listen(0, '127.0.0.1', ready));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('server has no port');
-  origin = `http://127.0.0.1:${address.port}/`;
+  served = await serveBrowserEntry({ entry: 'src/adapters/storage-compliance.browser.ts', title: 'storage compliance', tmpPrefix: 'meshkeeper-idb-' });
+  ({ root, origin } = served);
 });
 
 test.afterAll(async () => {
-  await new Promise((closed) => (server ? server.close(closed) : closed(undefined)));
-  await rm(root, { recursive: true, force: true });
+  await served?.close();
 });
 
 for (const testCase of STORAGE_COMPLIANCE_CASES) {

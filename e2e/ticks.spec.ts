@@ -9,16 +9,10 @@
 // order, once it yields. What could not be reproduced (a hidden page, so the 1 s clamp) is printed
 // as such. The page side is src/platform/worker-clock.browser.ts, bundled here with Vite's build().
 import { chromium, expect, test, type Page } from '@playwright/test';
-import { createServer, type Server } from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { build } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../playwright.config.js';
 import type { TickRecord } from '../src/platform/worker-clock.browser.js';
+import { serveBrowserEntry, type ServedEntry } from './browser-entry.js';
 
-const BUNDLE = 'tick-lab.js';
-const PAGE = `<!doctype html><meta charset="utf-8"><title>tick lab</title><script type="module" src="/${BUNDLE}"></script>`;
 
 /** Each source re-arms every 100 ms: fine enough to see a 1 s clamp or a 2 s stall, coarse enough
  *  for a loaded two-core machine (RAFT_TICK_MS is 250 ms). */
@@ -39,34 +33,16 @@ const PHASE_MS = 3000;
 /** Chromium's own flags that keep background pages unthrottled (Playwright adds them by default). */
 const ANTI_THROTTLING_ARGS = ['--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'];
 
-let root = '';
-let server: Server | null = null;
+let served: ServedEntry | null = null;
 let origin = '';
 
 test.beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'meshkeeper-ticks-'));
-  const outDir = join(root, 'bundle');
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    publicDir: false,
-    build: { outDir, emptyOutDir: true, minify: false, lib: { entry: resolve('src/platform/worker-clock.browser.ts'), formats: ['es'], fileName: () => BUNDLE } },
-  });
-  const bundle = await readFile(join(outDir, BUNDLE));
-  server = createServer((request, response) => {
-    if (request.url === '/' || request.url?.startsWith('/?') === true) return void response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-    if (request.url === `/${BUNDLE}`) return void response.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-    response.writeHead(404).end();
-  });
-  await new Promise<void>((ready) => server!.listen(0, '127.0.0.1', ready));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('server has no port');
-  origin = `http://127.0.0.1:${address.port}/`;
+  served = await serveBrowserEntry({ entry: 'src/platform/worker-clock.browser.ts', title: 'tick lab', tmpPrefix: 'meshkeeper-ticks-' });
+  ({ origin } = served);
 });
 
 test.afterAll(async () => {
-  await new Promise((closed) => (server ? server.close(closed) : closed(undefined)));
-  await rm(root, { recursive: true, force: true });
+  await served?.close();
 });
 
 async function openLab(page: Page): Promise<void> {

@@ -9,26 +9,6 @@
 // order and durability, linearizability of the CAS znodes, liveness after the faults heal — and the
 // slice must inject every fault kind, expire sessions, grant the lock and elect (and relinquish)
 // leaders. SEED=N replays this file.
-import { describe, expect, it } from 'vitest';
-import { testSeed } from '../../test-support/seed.js';
-import { describePeerSlice, missingPeerFaultKinds, runPeerSlice } from './runner.js';
+import { definePeerSeedFile } from './seed-file.js';
 
-const SEEDS = 32;
-
-describe('the peer simulator, seeds (part b)', () => {
-  it(`passes every checker on ${SEEDS} seeds and injects every fault kind`, () => {
-    const firstSeed = testSeed() % 1_000_000_000;
-    const { summary, report } = runPeerSlice({ firstSeed, count: SEEDS });
-    console.info(describePeerSlice(firstSeed, summary, 'src/sim/peer/seeds-b.test.ts'));
-    expect(report, report).toBe('');
-    expect(summary.passed).toBe(SEEDS);
-    expect(missingPeerFaultKinds(summary.faults)).toEqual([]);
-    expect(summary.lockGrants).toBeGreaterThan(SEEDS * 5);
-    expect(summary.fencedWrites).toBeGreaterThan(SEEDS * 5);
-    expect(summary.electionGrants).toBeGreaterThan(SEEDS * 5);
-    expect(summary.relinquished).toBeGreaterThan(SEEDS);
-    expect(summary.sequentialCreates).toBeGreaterThan(SEEDS * 10);
-    expect(summary.historyOps).toBeGreaterThan(SEEDS * 20);
-    expect(summary.watchChecks).toBeGreaterThan(SEEDS);
-  });
-});
+definePeerSeedFile('b', 'src/sim/peer/seeds-b.test.ts', 32);
