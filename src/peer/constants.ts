@@ -60,6 +60,16 @@ export const DEPARTURE_CONFIRM_MS = 2 * RAFT_TICK_MS;
  *  tabs come and go; only members matter, and they are at most a few dozen). */
 export const DEPARTED_PEERS_MAX = 256;
 
+/** A peer that said its identity returns (a browser slot suspended as its tab closed: `leaving`
+ *  with `returns`) keeps its vote while the room reports it gone, for this long: another tab of
+ *  its profile was queued on the slot's Web Lock and resumes it from IndexedDB in well under a
+ *  second. Past it (the profile's last tab closed), the usual VOTER_UNREACHABLE_MS applies. */
+export const SLOT_RETURN_GRACE_MS = 10_000;
+
+/** At most this many closeSession requests for a restarted peer's orphaned sessions (those of its
+ *  earlier life) in flight at once; the rest follow on later ticks. */
+export const ORPHAN_CLOSES_MAX = 64;
+
 /** A member that has heard no leader for this long asks to join again (every JOIN_RETRY_MS): its
  *  membership may be an uncommitted config entry that the next leader never had, so no leader
  *  knows to contact it, and a learner never campaigns (the peer simulator found this). A leader

@@ -57,6 +57,8 @@ export interface PeerCounters {
   takeovers: number;
   /** Leaving notices heard: a peer said it was stopping at once (Peer.leaveNow, a closing tab). */
   leaveNotices: number;
+  /** Sessions of an earlier life of this peer (a restart, an adopted slot) it asked to close. */
+  orphansClosed: number;
   /** Leaderships this peer handed on as it left at once (TimeoutNow sent from Peer.leaveNow). */
   transfersOnLeave: number;
   /** Client callbacks (done, listener, status) that threw (each rethrown from a fresh timer). */
@@ -82,6 +84,7 @@ export function newCounters(): PeerCounters {
     departures: 0,
     takeovers: 0,
     leaveNotices: 0,
+    orphansClosed: 0,
     transfersOnLeave: 0,
     callbackErrors: 0,
   };
@@ -104,8 +107,10 @@ export interface PeerHost {
   /** Peers the room reported gone (their relay socket closed: a closed tab, a stopped process),
    *  silent since, and not back: the leader treats them as silent at once (membership, sessions). */
   readonly departed: ReadonlySet<PeerId>;
-  /** The peer whose createSession txn opened `sessionId` (its serving peer), while known. */
-  sessionOrigin(sessionId: SessionId): PeerId | undefined;
+  /** Whether the peer serving `sessionId` is gone for good: its serving peer (the origin of its
+   *  createSession) departed the room, or that peer's incarnation that opened it ended (a browser
+   *  slot suspended: the identity returns, these sessions' clients do not). */
+  servingGone(sessionId: SessionId): boolean;
   /** Test-only unsafe mutations (all off in every real peer). */
   readonly unsafeRuntimeMutations: UnsafeRuntimeMutations;
   /** Random per start of this peer: request ids and stream ids carry it. */

@@ -345,21 +345,16 @@ export class LeaderDuties {
     for (const sessionId of sessions) this.touch(sessionId);
   }
 
-  /** The session's serving peer left the room (Peer.roomChanged): nobody can serve it any more. */
-  private servedByDeparted(sessionId: SessionId): boolean {
-    const origin = this.host.sessionOrigin(sessionId);
-    return origin !== undefined && origin !== this.host.id && this.host.departed.has(origin);
-  }
-
   /** Once per session tick (and when a departure is confirmed): expire the sessions silent past
-   *  their timeout, and those whose serving peer left the room. */
+   *  their timeout, and those whose serving peer is gone (host.servingGone: it left the room, or
+   *  the incarnation that served them ended). */
   sessionTick(): void {
     if (this.current === null) return;
     const now = this.host.now();
     let proposed = 0;
     for (const [sessionId, tracked] of this.sessions) {
       if (proposed >= EXPIRIES_PER_TICK_MAX || this.intake.length >= LEADER_INTAKE_WRITES_MAX) break;
-      if (now - tracked.heardAt <= tracked.timeoutMs && !this.servedByDeparted(sessionId)) continue;
+      if (now - tracked.heardAt <= tracked.timeoutMs && !this.host.servingGone(sessionId)) continue;
       if (tracked.expiringAt !== null && now - tracked.expiringAt < this.host.timing.operationTimeoutMs) continue;
       tracked.expiringAt = now;
       this.enqueueSystem({ kind: 'expire', sessionId }, { op: 'closeSession', sessionId });

@@ -243,3 +243,104 @@ describe('leaving at once (Peer.leaveNow, a closing tab)', () => {
     expect(done).toBe(1);
   });
 });
+
+describe('identities that return (browser slots: Peer.suspend / suspendNow) and orphaned sessions', () => {
+  const ephemeral = (path: string): SessionRequest => ({ op: 'create', path, data: bytes(''), acl: [...OPEN_ACL_UNSAFE], mode: 'ephemeral' });
+  const absent = (ensemble: Ensemble, client: Client, path: string): boolean => {
+    const result = ensemble.call(client, { op: 'exists', path, watch: false });
+    return result.ok && result.op === 'exists' && result.stat === null;
+  };
+  const ids = ['a', 'b', 'c'];
+
+  it('a suspended follower keeps its vote through the room reporting it gone; its sessions close at once; resumed, it serves again', () => {
+    const ensemble = new Ensemble({ seed: 31, voters: ids });
+    const leader = ensemble.elect();
+    const follower = ids.find((id) => id !== leader.peerId) as string;
+    const held = ensemble.client(follower, 20_000);
+    expect(ensemble.call(held, ephemeral('/held-by-slot')).ok).toBe(true);
+    const watcher = ensemble.client(leader.peerId);
+    const closed = ensemble.clock.now();
+    ensemble.peer(follower).suspendNow();
+    for (const id of ids) if (id !== follower) ensemble.peer(id).roomChanged(follower, false);
+    expect(ensemble.runUntil(() => absent(ensemble, watcher, '/held-by-slot'), 10_000, 1)).toBe(true);
+    expect(ensemble.clock.now() - closed).toBeLessThan(DEPARTURE_CONFIRM_MS);
+    ensemble.crash(follower); // its page is gone (the notice was delivered before)
+    // Well past the departure confirmation: still a voter (a plain leave would have been demoted).
+    ensemble.run(5 * DEPARTURE_CONFIRM_MS);
+    expect(leader.status().voters).toContain(follower);
+    expect(leader.status().counters).toMatchObject({ leaveNotices: 1, departures: 0 });
+    // Another tab adopts the slot: the same identity resumes from its store and serves.
+    const resumed = ensemble.restart(follower);
+    for (const id of ids) if (id !== follower) ensemble.peer(id).roomChanged(follower, true);
+    const again = ensemble.client(follower, 20_000);
+    expect(ensemble.call(again, ephemeral('/held-again')).ok).toBe(true);
+    ensemble.run(3 * SESSION_TICK_MS);
+    // Its new session is not taken for one of the ended incarnation.
+    expect(absent(ensemble, watcher, '/held-again')).toBe(false);
+    expect(resumed.status().voters).toEqual([...ids].sort());
+  });
+
+  it('a suspended leader hands leadership on at term + 1 and stays a voter', () => {
+    const ensemble = new Ensemble({ seed: 32, voters: ids });
+    const leader = ensemble.elect();
+    const id = leader.peerId;
+    const term = leader.status().term;
+    leader.suspendNow();
+    ensemble.run(20);
+    ensemble.crash(id);
+    for (const other of ids) if (other !== id) ensemble.peer(other).roomChanged(id, false);
+    expect(ensemble.runUntil(() => ensemble.leader() !== undefined, 10_000, 1)).toBe(true);
+    const next = ensemble.leader() as Peer;
+    expect(next.status().term).toBe(term + 1);
+    ensemble.run(5 * DEPARTURE_CONFIRM_MS);
+    expect(next.status().voters).toContain(id);
+    expect(next.status().counters.departures).toBe(0);
+  });
+
+  it('suspend() (graceful) transfers leadership, then says it returns; nobody demotes it', () => {
+    const ensemble = new Ensemble({ seed: 33, voters: ids });
+    const leader = ensemble.elect();
+    const id = leader.peerId;
+    let done = false;
+    leader.suspend(() => {
+      done = true;
+    });
+    expect(ensemble.runUntil(() => done, 20_000, 1)).toBe(true);
+    ensemble.run(20);
+    ensemble.crash(id);
+    for (const other of ids) if (other !== id) ensemble.peer(other).roomChanged(id, false);
+    ensemble.run(5 * DEPARTURE_CONFIRM_MS);
+    const next = ensemble.leader() as Peer;
+    expect(next.peerId).not.toBe(id);
+    expect(next.status().voters).toContain(id);
+    expect(next.status().counters).toMatchObject({ departures: 0, leaveNotices: 1 });
+  });
+
+  it('a peer restarted from its store closes the sessions of its earlier life at once, not after their timeout', () => {
+    const ensemble = new Ensemble({ seed: 34, voters: ids });
+    const leader = ensemble.elect();
+    const follower = ids.find((id) => id !== leader.peerId) as string;
+    const held = ensemble.client(follower, 20_000);
+    expect(ensemble.call(held, ephemeral('/held-before-crash')).ok).toBe(true);
+    const watcher = ensemble.client(leader.peerId);
+    ensemble.crash(follower); // no notice, and the room never says it left
+    const restarted = ensemble.restart(follower);
+    const at = ensemble.clock.now();
+    expect(ensemble.runUntil(() => absent(ensemble, watcher, '/held-before-crash'), 20_000, 1)).toBe(true);
+    expect(ensemble.clock.now() - at).toBeLessThan(SESSION_TICK_MS);
+    expect(restarted.status().counters.orphansClosed).toBe(1);
+  });
+
+  it('a restarted leader closes its own earlier sessions in its session tick', () => {
+    const ensemble = new Ensemble({ seed: 35, voters: ['a'] });
+    const leader = ensemble.elect();
+    const held = ensemble.client(leader.peerId, 20_000);
+    expect(ensemble.call(held, ephemeral('/held-by-lone-leader')).ok).toBe(true);
+    ensemble.crash('a');
+    ensemble.restart('a');
+    const again = ensemble.client('a', 20_000);
+    const at = ensemble.clock.now();
+    expect(ensemble.runUntil(() => absent(ensemble, again, '/held-by-lone-leader'), 20_000, 10)).toBe(true);
+    expect(ensemble.clock.now() - at).toBeLessThanOrEqual(SESSION_TICK_MS + 100);
+  });
+});

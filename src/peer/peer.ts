@@ -9,6 +9,8 @@
  *   peer.status(), peer.onStatus(listener)                  API.md's keeper.status() + counters
  *   peer.leave(done)               close local sessions, hand off leadership, stop
  *   peer.leaveNow()                the same in one synchronous step (a closing tab's pagehide)
+ *   peer.suspend(done) / suspendNow()   the same, but the identity stays a member: another tab of
+ *                                  its browser profile resumes it from storage (a slot)
  *   peer.stop()                    stop at once (a crash, to the others)
  *
  * ONE THREAD. Everything the peer does runs in one loop: a message, a timer or an API call enters
@@ -53,7 +55,7 @@ import { Prng } from '../core/prng.js';
 import type { DataTree, TreeLimits } from '../core/tree/index.js';
 import type { Applied } from '../core/tree/index.js';
 import type { Id, SessionId } from '../core/tree/types.js';
-import { DEPARTED_PEERS_MAX, MEMBER_REJOIN_SILENCE_MS, PEER_TASKS_QUEUED_MAX, resolveTiming, TARGET_VOTERS_DEFAULT, TARGET_VOTERS_MAX, type PeerTiming } from './constants.js';
+import { DEPARTED_PEERS_MAX, MEMBER_REJOIN_SILENCE_MS, ORPHAN_CLOSES_MAX, SLOT_RETURN_GRACE_MS, PEER_TASKS_QUEUED_MAX, resolveTiming, TARGET_VOTERS_DEFAULT, TARGET_VOTERS_MAX, type PeerTiming } from './constants.js';
 import { newCounters, type PeerCounters, type PeerHost, type UnsafeRuntimeMutations } from './host.js';
 import type { Cancel, Clock, ReplicaStorage, Transport } from './interfaces.js';
 import { LeaderDuties } from './leader.js';
@@ -131,6 +133,18 @@ export interface PeerStatus {
 
 type StartResult = { ok: true; peer: Peer } | { ok: false; error: Error };
 
+/** Where a session was opened: its serving peer, and that peer's incarnation at the time. */
+interface SessionOrigin {
+  readonly peer: PeerId;
+  readonly incarnation: string;
+}
+
+/** The incarnation part of a request id (`<incarnation>.<counter>`, host.nextRequestId). */
+function requestIncarnation(requestId: string): string {
+  const dot = requestId.lastIndexOf('.');
+  return dot < 0 ? requestId : requestId.slice(0, dot);
+}
+
 const HEX = '0123456789abcdef';
 
 function hex32(value: number): string {
@@ -152,10 +166,15 @@ export class Peer implements ServingApi {
   private readonly lastHeard = new Map<PeerId, number>();
   /** Peers confirmed gone from the room (roomChanged); the leader treats them as silent. */
   private readonly departed = new Set<PeerId>();
-  /** The serving peer of each session, from the origin of its createSession record (volatile:
-   *  sessions opened before a snapshot this peer restored are not here; they just time out).
-   *  Bounded as the tree's sessions are: one entry per open session. */
-  private readonly sessionOrigins = new Map<SessionId, PeerId>();
+  /** The serving peer of each session and the incarnation of it that opened the session, from
+   *  its createSession record (volatile: sessions opened before a snapshot this peer restored are
+   *  not here; they just time out). Bounded as the tree's sessions are: one entry per session. */
+  private readonly sessionOrigins = new Map<SessionId, SessionOrigin>();
+  /** Incarnations that said they ended while their identity stays (a suspended browser slot:
+   *  `leaving` with `returns`), by peer, with when. Bounded by DEPARTED_PEERS_MAX. */
+  private readonly endedIncarnations = new Map<PeerId, { readonly incarnation: string; readonly at: number }>();
+  /** Sessions of this peer's earlier lives it has asked to close (closeOrphans), in flight. */
+  private readonly orphansClosing = new Set<SessionId>();
   /** Peers the room reported gone, awaiting confirmation (when the notice came). */
   private readonly leftAt = new Map<PeerId, number>();
   private readonly host: PeerHost;
@@ -178,7 +197,7 @@ export class Peer implements ServingApi {
   private lastJoinAt = Number.NEGATIVE_INFINITY;
   /** When this peer last heard Raft traffic from a leader (or led); its start counts as contact. */
   private leaderContactAt: number;
-  private leaving: { readonly startedAt: number; phase: 'closing' | 'transfer'; transferAt: number; closesLeft: number; readonly done: () => void } | null = null;
+  private leaving: { readonly startedAt: number; phase: 'closing' | 'transfer'; transferAt: number; closesLeft: number; readonly returns: boolean; readonly done: () => void } | null = null;
   private readonly statusListeners = new Set<(status: PeerStatus) => void>();
   private lastStatusKey = '';
 
@@ -252,7 +271,7 @@ export class Peer implements ServingApi {
       },
       lastHeard: this.lastHeard,
       departed: this.departed,
-      sessionOrigin: (sessionId) => this.sessionOrigins.get(sessionId),
+      servingGone: (sessionId) => this.servingGone(sessionId),
       now: () => this.now(),
       send: (to, message) => this.send(to, message),
       defer: (task) => this.defer(task),
@@ -388,6 +407,11 @@ export class Peer implements ServingApi {
     if (this.stopped || this.leftAt.get(peer) !== at) return;
     this.leftAt.delete(peer);
     if ((this.lastHeard.get(peer) ?? Number.NEGATIVE_INFINITY) > at) return; // still talking: a relay blip
+    // A suspended slot (it said it returns): another tab resumes it; keep its vote meanwhile.
+    if (this.returning(peer, at)) {
+      this.takeOverFrom(peer, at);
+      return;
+    }
     this.markDeparted(peer);
     this.takeOverFrom(peer, at);
     this.leader.sessionTick();
@@ -414,12 +438,58 @@ export class Peer implements ServingApi {
    * TimeoutNow and campaigns; if it named none, the first remaining voter takes over as when the
    * room reports a leader gone.
    */
-  private onLeaving(peer: PeerId, successor: PeerId | null): void {
+  private onLeaving(peer: PeerId, successor: PeerId | null, returns: boolean, incarnation: string): void {
     this.counters.leaveNotices += 1;
-    this.leftAt.delete(peer);
-    this.markDeparted(peer);
+    if (returns) {
+      // Its identity comes back (another tab adopts the slot): it stays a member; the sessions
+      // this incarnation served are gone (their clients were on the closing page).
+      if (!this.endedIncarnations.has(peer) && this.endedIncarnations.size >= DEPARTED_PEERS_MAX) {
+        const oldest = this.endedIncarnations.keys().next();
+        if (oldest.done !== true) this.endedIncarnations.delete(oldest.value);
+      }
+      this.endedIncarnations.set(peer, { incarnation, at: this.now() });
+    } else {
+      this.leftAt.delete(peer);
+      this.markDeparted(peer);
+    }
     if (successor === null) this.takeOverFrom(peer, this.now());
     this.leader.sessionTick();
+  }
+
+  /** `peer` said, since `at` or within SLOT_RETURN_GRACE_MS before it, that its identity returns. */
+  private returning(peer: PeerId, at: number): boolean {
+    const ended = this.endedIncarnations.get(peer);
+    return ended !== undefined && at - ended.at <= SLOT_RETURN_GRACE_MS;
+  }
+
+  /** host.servingGone: the session's serving peer left the room, or the incarnation of it that
+   *  opened the session ended (a suspended slot; or this peer's own earlier life). */
+  private servingGone(sessionId: SessionId): boolean {
+    const origin = this.sessionOrigins.get(sessionId);
+    if (origin === undefined) return false;
+    if (origin.peer === this.peerId) return origin.incarnation !== this.incarnation && !this.serving.serves(sessionId);
+    if (this.departed.has(origin.peer)) return true;
+    return this.endedIncarnations.get(origin.peer)?.incarnation === origin.incarnation;
+  }
+
+  /**
+   * Sessions this peer opened in an earlier life (before a crash or restart, or in the tab that
+   * hosted this slot before): their clients lived in that process or page and are gone, so this
+   * peer asks to close them at once rather than let them wait out their timeouts (a crashed tab's
+   * locks go within a round trip of its slot being adopted). A leader closes them itself
+   * (servingGone, in its session tick). Bounded: ORPHAN_CLOSES_MAX in flight.
+   */
+  private closeOrphans(): void {
+    if (this.stopped || this.leaving !== null || this.replicaValue === null) return;
+    const status = this.replica.status();
+    if (status.leader === null || status.role === 'leader') return;
+    for (const [sessionId, origin] of this.sessionOrigins) {
+      if (this.orphansClosing.size >= ORPHAN_CLOSES_MAX) break;
+      if (origin.peer !== this.peerId || origin.incarnation === this.incarnation || this.orphansClosing.has(sessionId) || this.serving.serves(sessionId)) continue;
+      this.orphansClosing.add(sessionId);
+      this.counters.orphansClosed += 1;
+      this.serving.closeOrphan(sessionId, () => this.orphansClosing.delete(sessionId));
+    }
   }
 
   /**
@@ -461,13 +531,27 @@ export class Peer implements ServingApi {
    * most `timing.leaveWaitMs`. `done` is called once stopped.
    */
   leave(done: () => void): void {
+    this.startLeave(false, done);
+  }
+
+  /**
+   * Suspends this identity gracefully (a browser slot handed to another tab of its profile, or a
+   * Keeper closing in a tab that hosts slots): as leave() — sessions closed, leadership handed on —
+   * but it stays a member, and its last act is a `leaving` notice that it returns, so nobody
+   * demotes it while another tab resumes it from storage (SLOT_RETURN_GRACE_MS).
+   */
+  suspend(done: () => void): void {
+    this.startLeave(true, done);
+  }
+
+  private startLeave(returns: boolean, done: () => void): void {
     this.external(() => {
       if (this.stopped || this.leaving !== null) {
         this.notices.push(done);
         return;
       }
       const ids = this.serving.sessionIds();
-      this.leaving = { startedAt: this.now(), phase: 'closing', transferAt: 0, closesLeft: ids.length, done };
+      this.leaving = { startedAt: this.now(), phase: 'closing', transferAt: 0, closesLeft: ids.length, returns, done };
       for (const id of ids) {
         this.serving.closeSession(id, () => {
           if (this.leaving !== null) this.leaving.closesLeft -= 1;
@@ -524,31 +608,46 @@ export class Peer implements ServingApi {
    * this closing page). Use leave() when there is time to wait for the commits.
    */
   leaveNow(): void {
-    this.external(() => {
-      if (this.stopped) return;
-      const status = this.replica.status();
-      let successor: PeerId | null = null;
-      if (status.role === 'leader' && status.progress !== null) {
-        const target = status.progress
-          .filter((p) => p.id !== this.peerId && !p.isLearner && !this.departed.has(p.id))
-          .sort((a, b) => Number(b.recentActive) - Number(a.recentActive) || b.match - a.match || (a.id < b.id ? -1 : 1))[0];
-        successor = target?.id ?? null;
-      }
-      const members = [...status.config.voters, ...status.config.learners].filter((id) => id !== this.peerId);
-      for (const id of members) this.send(id, { kind: 'leaving', successor });
-      if (successor !== null) {
-        this.counters.transfersOnLeave += 1;
-        this.sendRaft({ type: 'timeout-now', from: this.peerId, to: successor, term: status.term });
-      }
-      const leaving = this.leaving;
-      this.stopNow('the peer left');
-      if (leaving !== null) this.notices.push(leaving.done);
-    });
+    this.external(() => this.leaveAtOnce(false));
+  }
+
+  /** leaveNow for an identity that returns (a closing tab's slots, adopted by the profile's other
+   *  tabs): the same synchronous hand-off, but the notice says it stays a member. */
+  suspendNow(): void {
+    this.external(() => this.leaveAtOnce(true));
+  }
+
+  private leaveAtOnce(returns: boolean): void {
+    if (this.stopped) return;
+    const status = this.replica.status();
+    let successor: PeerId | null = null;
+    if (status.role === 'leader' && status.progress !== null) {
+      const target = status.progress
+        .filter((p) => p.id !== this.peerId && !p.isLearner && !this.departed.has(p.id))
+        .sort((a, b) => Number(b.recentActive) - Number(a.recentActive) || b.match - a.match || (a.id < b.id ? -1 : 1))[0];
+      successor = target?.id ?? null;
+    }
+    const members = [...status.config.voters, ...status.config.learners].filter((id) => id !== this.peerId);
+    for (const id of members) this.send(id, { kind: 'leaving', successor, returns, incarnation: this.incarnation });
+    if (successor !== null) {
+      this.counters.transfersOnLeave += 1;
+      this.sendRaft({ type: 'timeout-now', from: this.peerId, to: successor, term: status.term });
+    }
+    const leaving = this.leaving;
+    this.stopNow('the peer left');
+    if (leaving !== null) this.notices.push(leaving.done);
   }
 
   private finishLeave(): void {
     const leaving = this.leaving;
     assert(leaving !== null, 'finishLeave: leaving');
+    if (leaving.returns) {
+      // Leadership was handed on (or there was none to hand); tell the members it comes back.
+      const config = this.replica.status().config;
+      for (const id of [...config.voters, ...config.learners]) {
+        if (id !== this.peerId) this.send(id, { kind: 'leaving', successor: null, returns: true, incarnation: this.incarnation });
+      }
+    }
     this.stopNow('the peer left');
     this.notices.push(leaving.done);
   }
@@ -566,6 +665,7 @@ export class Peer implements ServingApi {
   private sessionTick(): void {
     this.serving.sessionTick();
     this.leader.sessionTick();
+    this.closeOrphans();
     this.pruneLastHeard();
   }
 
@@ -647,7 +747,7 @@ export class Peer implements ServingApi {
       case 'removed':
         return this.onRemoved(from, message.term, message.configIndex);
       case 'leaving':
-        return this.onLeaving(from, message.successor);
+        return this.onLeaving(from, message.successor, message.returns, message.incarnation);
     }
   }
 
@@ -718,6 +818,7 @@ export class Peer implements ServingApi {
     this.options.observer?.softState?.(state, this.replicaValue);
     this.leader.observe(this.replicaValue.status());
     this.serving.pumpOutbox();
+    if (state.leader !== null) this.defer(() => this.closeOrphans());
   }
 
   private onReadState(state: ReadState): void {
@@ -727,7 +828,7 @@ export class Peer implements ServingApi {
 
   private onRecordApplied(entry: Entry, record: LogRecord, applied: Applied): void {
     const body = record.txn.body;
-    if (body.type === 'createSession') this.sessionOrigins.set(body.sessionId, record.origin);
+    if (body.type === 'createSession') this.sessionOrigins.set(body.sessionId, { peer: record.origin, incarnation: requestIncarnation(record.requestId) });
     else if (body.type === 'closeSession') this.sessionOrigins.delete(body.sessionId);
     this.options.observer?.applied?.(entry, this.machine.tree);
     if (this.replicaValue === null) return; // replaying the log at start: nobody to tell

@@ -224,6 +224,19 @@ export class ServingDuties {
     this.pumpOutbox();
   }
 
+  /** Whether this peer serves `sessionId` now. */
+  serves(sessionId: SessionId): boolean {
+    const session = this.sessions.get(sessionId);
+    return session !== undefined && !session.ended;
+  }
+
+  /** Asks to close a session this peer does not serve: one its earlier incarnation served, whose
+   *  client is gone (Peer.closeOrphans). `done` once the outcome is known (or given up). */
+  closeOrphan(sessionId: SessionId, done: () => void): void {
+    this.newWrite(sessionId, sessionId, [], { op: 'closeSession', sessionId }, () => done());
+    this.pumpOutbox();
+  }
+
   closeSession(sessionId: SessionId, done: Done<{ ok: true } | { ok: false; code: FailureName }>): void {
     const session = this.sessions.get(sessionId);
     const answer: Done<SessionResult> = (result) => done(result.ok ? { ok: true } : { ok: false, code: result.code });

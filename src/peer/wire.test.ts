@@ -43,7 +43,7 @@ const wireArb: fc.Arbitrary<WireMessage> = fc.oneof(
   fc.constant({ kind: 'join' as const }),
   fc.record({ kind: fc.constant('leader-hint' as const), term: fc.nat(), leader: fc.option(peerIdArb, { nil: null }) }),
   fc.record({ kind: fc.constant('removed' as const), term: fc.nat(), configIndex: fc.nat() }),
-  fc.record({ kind: fc.constant('leaving' as const), successor: fc.option(peerIdArb, { nil: null }) }),
+  fc.record({ kind: fc.constant('leaving' as const), successor: fc.option(peerIdArb, { nil: null }), returns: fc.boolean(), incarnation: fc.stringMatching(/^[0-9a-z-]{1,32}$/) }),
   fc.record({
     kind: fc.constant('raft' as const),
     // Raft never addresses a message to its sender (the encoder asserts it).

@@ -13,6 +13,9 @@
  *   LEADER_HINT      · term · optional leader      a non-leader's answer to JOIN
  *   REMOVED          · term · configIndex          the leader's committed configuration at
  *                      configIndex does not hold you: stop campaigning and ask to join
+ *   LEAVING          · optional successor · returns (u8 0|1) · incarnation
+ *                      the sender stops now; if it led, `successor` got TimeoutNow; `returns`:
+ *                      its identity comes back (a browser slot), so it stays a member
  *
  * Tags are named constants, append only. Decoders are bounded (every length capped, every count
  * checked against the bytes left) and return an error value with a reason for the peer's drop
@@ -91,8 +94,10 @@ export type WireMessage =
   | { readonly kind: 'leader-hint'; readonly term: number; readonly leader: PeerId | null }
   | { readonly kind: 'removed'; readonly term: number; readonly configIndex: number }
   /** The sender is stopping now (Peer.leaveNow: a closing tab); `successor` is the voter it sent
-   *  TimeoutNow to when it led, else null. */
-  | { readonly kind: 'leaving'; readonly successor: PeerId | null };
+   *  TimeoutNow to when it led, else null. `returns` (Peer.suspend / suspendNow): its identity comes
+   *  back — another tab of its browser profile adopts the slot and resumes it from storage — so it
+   *  stays a member; only the sessions its `incarnation` served are gone. */
+  | { readonly kind: 'leaving'; readonly successor: PeerId | null; readonly returns: boolean; readonly incarnation: string };
 
 /** Why bytes were dropped (the peer counts each). */
 export type WireDropReason = 'too-large' | 'unknown-tag' | 'malformed';
@@ -188,6 +193,8 @@ export function encodeWire(message: WireMessage): Uint8Array {
     case 'leaving':
       writer.u8(WIRE_LEAVING);
       writeOptionalPeer(writer, message.successor);
+      writer.u8(message.returns ? 1 : 0);
+      writer.string(message.incarnation, INCARNATION_BYTES_MAX);
       break;
   }
   const bytes = writer.finish();
@@ -242,8 +249,14 @@ function readBody(reader: Reader, tag: number): WireMessage {
       const term = reader.varUint('removed term');
       return { kind: 'removed', term, configIndex: reader.varUint('removed config index') };
     }
-    case WIRE_LEAVING:
-      return { kind: 'leaving', successor: readOptionalPeer(reader, 'leaving successor') };
+    case WIRE_LEAVING: {
+      const successor = readOptionalPeer(reader, 'leaving successor');
+      const returns = reader.u8('leaving returns');
+      if (returns > 1) reader.fail(`leaving returns flag ${returns}`);
+      const incarnation = reader.string('leaving incarnation', INCARNATION_BYTES_MAX);
+      if (incarnation.length === 0) reader.fail('leaving incarnation is empty');
+      return { kind: 'leaving', successor, returns: returns === 1, incarnation };
+    }
     default:
       return reader.fail(`unknown wire tag ${tag}`);
   }
