@@ -31,6 +31,10 @@ export interface NetworkedPeer {
   /** Leaves at once, synchronously (Peer.leaveNow: a closing page), then closes transport and
    *  storage without waiting. Platforms without it get leave() from leaveAllNow. */
   leaveNow?(): void;
+  /** As leave / leaveNow, but the identity stays a member: another tab of this browser profile
+   *  resumes it from storage (platform/slots.ts). Where the platform has identities that return. */
+  suspend?(): Promise<void>;
+  suspendNow?(): void;
 }
 
 export interface NetworkRuntime {

@@ -5,27 +5,30 @@
  * relay, the peer meets this profile's other tabs over BroadcastChannel instead (tabs-peer.ts),
  * with the same storage.
  *
- * Today a tab's peer id lives as long as the tab (a reload is a new peer): its database is deleted
- * when it leaves gracefully. Identities that outlive tabs ("slots" held through Web Locks) come
- * with the browser-realities work (issue 6).
+ * With IndexedDB storage a tab's peer is one of its profile's slots (slots.ts): identities with a
+ * kept replica, hosted through Web Locks, adopted by the profile's other tabs when their tab closes
+ * or crashes. A tab beyond the slots, or without Web Locks or localStorage, runs a transient peer
+ * whose database is deleted when it leaves gracefully.
  */
 
 import { MemoryStorage } from '../adapters/storage-memory.js';
 import { deleteIndexedDbStorage, openIndexedDbStorage } from '../adapters/storage-idb.js';
 import { createBrowserPeerFactory } from '../adapters/transport-webrtc/browser.js';
-import { registerNetworkRuntime } from '../client/network.js';
+import { registerNetworkRuntime, type NetworkedPeer } from '../client/network.js';
 import type { NetworkPlan, TabsPlan } from '../client/options.js';
 import { KeeperError } from '../core/errors.js';
 import { realSeed } from '../peer/clock-real.js';
 import { startRoomPeer, type OpenedStorage } from './room-peer.js';
 import { startTabsPeer } from './tabs-peer.js';
 import { installLeaveOnPagehide } from './leave-on-pagehide.js';
+import { localStorageRegistry, startProfileSlots, type SlotLocks } from './slots.js';
 import { pageWorkerClock } from './worker-clock.js';
 
 function newPeerId(): string {
   return `tab-${(realSeed() >>> 0).toString(16).padStart(8, '0')}`;
 }
 
+/** A transient peer's storage: deleted when the peer leaves (nobody resumes it). */
 async function openStorage(plan: NetworkPlan | TabsPlan, peerId: string): Promise<OpenedStorage> {
   if (plan.storage === 'memory') return { storage: new MemoryStorage(), close: async () => undefined };
   if (plan.storage !== 'indexeddb') throw new KeeperError('BADARGUMENTS', `storage ${plan.storage} is not available in a browser`);
@@ -40,17 +43,45 @@ async function openStorage(plan: NetworkPlan | TabsPlan, peerId: string): Promis
   };
 }
 
+/** A slot's storage: kept when its peer stops (another tab, or a later visit, resumes it). */
+async function openSlotStorage(plan: NetworkPlan | TabsPlan, peerId: string): Promise<OpenedStorage> {
+  const storage = await openIndexedDbStorage({ room: plan.room, peerId });
+  return {
+    storage,
+    close: () => {
+      storage.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * Starts this tab's peer for `plan`: a slot of the profile where it can have one (IndexedDB
+ * storage, Web Locks, localStorage), else a transient peer.
+ */
+function startPeer(plan: NetworkPlan | TabsPlan, way: string, start: (peerId: string, storage: OpenedStorage) => Promise<NetworkedPeer>): Promise<NetworkedPeer> {
+  const locks = (globalThis as { navigator?: { locks?: SlotLocks } }).navigator?.locks;
+  const transient = async (): Promise<NetworkedPeer> => {
+    const peerId = newPeerId();
+    return start(peerId, await openStorage(plan, peerId));
+  };
+  const registry = plan.storage === 'indexeddb' && locks !== undefined ? localStorageRegistry(plan.room, way) : null;
+  if (locks === undefined || registry === null) return transient();
+  return startProfileSlots({
+    room: plan.room,
+    slotsMax: plan.voters,
+    locks,
+    registry,
+    clock: pageWorkerClock(),
+    newPeerId,
+    startSlot: async (peerId) => start(peerId, await openSlotStorage(plan, peerId)),
+    startTransient: transient,
+  });
+}
+
 registerNetworkRuntime({
-  startPeer: async (plan) => {
-    const peerId = newPeerId();
-    const storage = await openStorage(plan, peerId);
-    return startRoomPeer(plan, { peerId, createPeer: createBrowserPeerFactory(), storage, clock: pageWorkerClock() });
-  },
-  startTabsPeer: async (plan) => {
-    const peerId = newPeerId();
-    const storage = await openStorage(plan, peerId);
-    return startTabsPeer(plan, { peerId, storage, clock: pageWorkerClock() });
-  },
+  startPeer: (plan) => startPeer(plan, plan.relay, (peerId, storage) => startRoomPeer(plan, { peerId, createPeer: createBrowserPeerFactory(), storage, clock: pageWorkerClock() })),
+  startTabsPeer: (plan) => startPeer(plan, 'tabs', (peerId, storage) => startTabsPeer(plan, { peerId, storage, clock: pageWorkerClock() })),
 });
 
 // A closing page leaves its rooms at once: sessions closed, leadership handed on (pagehide).

@@ -122,5 +122,13 @@ export function runningPeer(
       peer.leaveNow();
       void closeAll();
     },
+    suspend: async () => {
+      await new Promise<void>((resolve) => peer.suspend(resolve));
+      await closeAll();
+    },
+    suspendNow: () => {
+      peer.suspendNow();
+      void closeAll();
+    },
   };
 }
