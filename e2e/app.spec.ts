@@ -39,8 +39,8 @@ test('three tabs form one ensemble: one leader, three voters, a write in one tab
   // A write through the form of a follower tab; read in the leader's tab after sync.
   const writer = pages[roles.indexOf('follower')]!;
   const reader = pages[roles.indexOf('leader')]!;
-  await writer.getByLabel('Path').fill('/from-a-tab');
-  await writer.getByLabel('Data').fill('hello from a follower');
+  await writer.getByLabel('Path', { exact: true }).fill('/from-a-tab');
+  await writer.getByLabel('Data', { exact: true }).fill('hello from a follower');
   await writer.getByRole('button', { name: 'Create' }).click();
   await expect(writer.getByTestId('result')).toHaveText('created /from-a-tab');
   const item = reader.getByTestId('tree').locator('[role="treeitem"][data-path="/from-a-tab"]');
@@ -55,7 +55,7 @@ test('three tabs form one ensemble: one leader, three voters, a write in one tab
   // ZooKeeper's error codes come back through the form.
   await writer.getByRole('button', { name: 'Create' }).click();
   await expect(writer.getByTestId('result')).toHaveText('NODEEXISTS (-110)');
-  await writer.getByLabel('Path').fill('/from-a-tab/job-');
+  await writer.getByLabel('Path', { exact: true }).fill('/from-a-tab/job-');
   await writer.getByLabel('Mode', { exact: true }).selectOption('persistent_sequential');
   await writer.getByRole('button', { name: 'Create' }).click();
   await expect(writer.getByTestId('result')).toHaveText('created /from-a-tab/job-0000000000');

@@ -1,12 +1,14 @@
 // Failover and watches across tabs (issue 5, "Show"), in Debian Chromium over real WebRTC:
-// - five tabs settle as 3 voters + 2 observers; closing the leader's tab (pagehide → keeper.close →
-//   the peer leaves) gives a new leader that every remaining tab agrees on, writes resume, and an
-//   observer is promoted at once (not after VOTER_UNREACHABLE_MS of silence), so 3 voters again;
+// - five tabs, each its own browser profile (a context each: DESIGN.md — tabs of one profile adopt
+//   each other's slots, so membership changes are tested across profiles), settle as 3 voters + 2
+//   observers; closing the leader's tab (pagehide → the peer leaves) gives a new leader that every
+//   remaining tab agrees on, writes resume, and an observer is promoted at once (not after
+//   VOTER_UNREACHABLE_MS of silence), so 3 voters again;
 // - a watch set in one tab fires on a write made in another (one-shot data and child watches fire
 //   once, a persistent watch on every change), and the event comes before a read that shows it.
 // Prints the connect time (goto → session connected), write latency and failover time (close →
 // a write from a surviving tab succeeds); the README quotes them.
-import type { Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import type { KeeperStatus } from '../src/client/index.js';
 import { VOTER_UNREACHABLE_MS } from '../src/peer/constants.js';
 import { test, expect } from './fixtures.js';
@@ -40,11 +42,16 @@ function timedCreates(page: Page, prefix: string, count: number): Promise<number
   }, { prefix, count });
 }
 
-test('5 tabs with 3 voters and 2 observers: closing the leader tab gives a new leader, writes resume, an observer is promoted', async ({ context, app }) => {
+test('5 tabs with 3 voters and 2 observers: closing the leader tab gives a new leader, writes resume, an observer is promoted', async ({ browser, app }) => {
   test.setTimeout(180_000);
   const room = uniqueRoom('failover', test.info().workerIndex);
   const tabs: OpenedTab[] = [];
-  for (let i = 0; i < 5; i++) tabs.push(await openTab(context, `${app.url}?room=${room}`));
+  const contexts: BrowserContext[] = [];
+  for (let i = 0; i < 5; i++) {
+    const context = await browser.newContext({ permissions: ['microphone'] });
+    contexts.push(context);
+    tabs.push(await openTab(context, `${app.url}?room=${room}`));
+  }
   const pages = tabs.map((tab) => tab.page);
 
   // Settled: every tab sees the same leader, 3 voters and 2 observers, all five ids accounted for.
@@ -113,6 +120,7 @@ test('5 tabs with 3 voters and 2 observers: closing the leader tab gives a new l
   console.log(`[failover] connect (goto → session connected): first tab ${formatMs(connect[0]!)}, tabs 2-5 ${connect.slice(1).map(formatMs).join(', ')}`);
   console.log(`[failover] write latency from a follower tab: first ${formatMs(latencies[0]!)}, median of ${LATENCY_WRITES} ${formatMs(median(latencies))}, max ${formatMs(Math.max(...latencies))}`);
   console.log(`[failover] leader tab closed → write from an observer tab succeeded: ${formatMs(failoverMs)} (${resumed.attempts} attempt(s)${resumed.failures.length > 0 ? `; failed first: ${resumed.failures.join('; ')}` : ''}); → 3 voters again, agreed by all 4 tabs: ${formatMs(replacedMs)}`);
+  for (const context of contexts) await context.close();
 });
 
 test('a watch set in one tab fires on a write from another tab', async ({ context, app }) => {

@@ -50,7 +50,7 @@ async function expectVoters(pages: readonly Page[], voters: readonly string[]): 
   }).toPass({ timeout: FORM_TIMEOUT_MS });
 }
 
-test('mixed ensemble: kill -9 an edge voter, progress continues; restarted with the same --data it catches up from its files', async ({ context, app }) => {
+test('mixed ensemble: kill -9 an edge voter, progress continues; restarted with the same --data it catches up from its files', async ({ browser, app }) => {
   test.setTimeout(240_000);
   const room = uniqueRoom('mixed', test.info().workerIndex);
   const data = await mkdtemp(join(tmpdir(), 'meshkeeper-mixed-e2e-'));
@@ -60,7 +60,10 @@ test('mixed ensemble: kill -9 an edge voter, progress continues; restarted with 
     const first = await startEdgePeer(edgeArgs('a'), children);
     const second = await startEdgePeer(edgeArgs('b'), children);
     expect(first.folder).toBe(join(data, 'a', room));
-    const tabs: OpenedTab[] = [await openTab(context, `${app.url}?room=${room}`), await openTab(context, `${app.url}?room=${room}`)];
+    // Each tab its own profile (context): tabs of one profile adopt each other's slots, and this
+    // test needs closing the first tab to take its vote away.
+    const contexts = [await browser.newContext({ permissions: ['microphone'] }), await browser.newContext({ permissions: ['microphone'] })];
+    const tabs: OpenedTab[] = [await openTab(contexts[0]!, `${app.url}?room=${room}`), await openTab(contexts[1]!, `${app.url}?room=${room}`)];
     const [voterTab, observerTab] = tabs.map((tab) => tab.page) as [Page, Page];
     const tabIds = await Promise.all([voterTab, observerTab].map(async (page) => (await tabStatus(page)).peerId));
     // The first tab made three members, so both learners were promoted; the second tab observes.

@@ -17,8 +17,8 @@ test('a znode created in one tab shows in another tab\'s tree browser with its S
   const tree = reader.page.getByRole('tree', { name: 'Znodes' });
   await expect(tree.getByRole('treeitem', { name: '/ (root)', exact: true })).toHaveAttribute('aria-expanded', 'true');
 
-  await writer.page.getByLabel('Path').fill('/tree-node');
-  await writer.page.getByLabel('Data').fill('{"hello":"tree","n":[1,2]}');
+  await writer.page.getByLabel('Path', { exact: true }).fill('/tree-node');
+  await writer.page.getByLabel('Data', { exact: true }).fill('{"hello":"tree","n":[1,2]}');
   await writer.page.getByRole('button', { name: 'Create' }).click();
   await expect(writer.page.getByTestId('result')).toHaveText('created /tree-node');
   // The writer's own tree refreshes after the write.
@@ -57,7 +57,7 @@ test('a znode created in one tab shows in another tab\'s tree browser with its S
   await expect(zookeeper).toHaveAttribute('aria-expanded', 'false');
 
   // A later write shows in the selected node's Stat and the log, newest first.
-  await writer.page.getByLabel('Data').fill('changed');
+  await writer.page.getByLabel('Data', { exact: true }).fill('changed');
   await writer.page.getByRole('button', { name: 'Set data' }).click();
   await expect(writer.page.getByTestId('result')).toHaveText('setData ok');
   await expect(stat.locator('dd[data-field="version"]')).toHaveText('1', { timeout: 15_000 });

@@ -19,10 +19,12 @@
  *   fewer; and a waiting tab that hosts slots steps behind waiters that host fewer (it re-queues),
  *   so the poorest waiter is first in line. The home slot is never handed back (it serves this
  *   tab's sessions).
- * - A closing tab (pagehide) suspends its slots at once (Peer.suspendNow: its sessions close, a
- *   leader hands on with TimeoutNow, the members keep the vote for SLOT_RETURN_GRACE_MS); a crashed
- *   tab says nothing, and its slots' peers, resumed elsewhere, close the sessions of their earlier
- *   life (Peer.closeOrphans).
+ * - A closing tab (pagehide) suspends at once the slots another tab waits for (Peer.suspendNow: its
+ *   sessions close, a leader hands on with TimeoutNow, the members keep the vote for
+ *   SLOT_RETURN_GRACE_MS); slots nobody waits for leave the ensemble as a tab's peer always did
+ *   (Peer.leaveNow: their votes go to live peers at once), and a later visit resumes them from
+ *   IndexedDB as joining members. A crashed tab says nothing, and its slots' peers, resumed
+ *   elsewhere, close the sessions of their earlier life (Peer.closeOrphans).
  *
  * Slots exist for IndexedDB storage only (memory storage has nothing to resume), and for one way
  * of meeting per room and profile: the registry records the relay URL (or "tabs") that made them,
@@ -119,6 +121,10 @@ class ProfileSlots {
   private balanceTimer: Cancel | null = null;
   private balancing = false;
   private firstGrant: ((slot: number) => void) | null = null;
+  /** Slots another tab of the profile waits for, as of the last balance round: those suspend when
+   *  this tab goes (the waiter resumes them); the others leave the ensemble as a tab's peer did
+   *  before slots, so no member keeps a vote for an identity nobody is about to host. */
+  private adoptable = new Set<number>();
 
   constructor(private readonly pieces: SlotPieces) {}
 
@@ -285,6 +291,8 @@ class ProfileSlots {
       const held = (state.held ?? []).filter((lock) => slotOf(lock.name, this.pieces.room) !== null);
       const pending = (state.pending ?? []).filter((lock) => slotOf(lock.name, this.pieces.room) !== null);
       const counts = slotCounts(held, this.pieces.room);
+      // A request pending on a slot this tab hosts is another tab's (a tab never queues on its own).
+      this.adoptable = new Set(pending.map((lock) => slotOf(lock.name, this.pieces.room)).filter((slot): slot is number => slot !== null));
       const mine = held.find((lock) => {
         const slot = slotOf(lock.name, this.pieces.room);
         const entry = slot === null ? undefined : this.hosted.get(slot);
@@ -346,16 +354,24 @@ class ProfileSlots {
     this.waiting.clear();
   }
 
-  /** Suspends every hosted slot (identities kept, leadership handed on), then releases them; a
-   *  transient home leaves for good. */
+  /** Suspends every hosted slot another tab waits for (identity kept, leadership handed on) and
+   *  leaves the ensemble with the others (nobody is about to host them: their votes go to live
+   *  peers; a later visit resumes them from IndexedDB and they join again), then releases the
+   *  locks; a transient home leaves for good. */
   private async leave(): Promise<void> {
     this.stopTaking();
     const entries = [...this.hosted.values()];
     this.hosted.clear();
+    const waited = await this.pieces.locks.query().then(
+      (state) => new Set((state.pending ?? []).map((lock) => slotOf(lock.name, this.pieces.room)).filter((slot): slot is number => slot !== null)),
+      () => this.adoptable,
+    );
     await Promise.all(
       entries.map(async (entry) => {
         try {
-          if (entry.peer !== null) await (entry.peer.suspend?.() ?? entry.peer.leave());
+          if (entry.peer === null) return;
+          if (waited.has(entry.slot) && entry.peer.suspend !== undefined) await entry.peer.suspend();
+          else await entry.peer.leave();
         } finally {
           entry.release();
         }
@@ -364,12 +380,14 @@ class ProfileSlots {
     if (this.transient) await this.homePeer?.leave();
   }
 
-  /** The same at once (pagehide): everything leaves as plain sends before this returns. */
+  /** The same at once (pagehide), by the last balance round's view of who waits: everything
+   *  leaves as plain sends before this returns. */
   private leaveNow(): void {
     this.stopTaking();
     for (const entry of this.hosted.values()) {
       if (entry.peer !== null) {
-        if (entry.peer.suspendNow !== undefined) entry.peer.suspendNow();
+        if (this.adoptable.has(entry.slot) && entry.peer.suspendNow !== undefined) entry.peer.suspendNow();
+        else if (entry.peer.leaveNow !== undefined) entry.peer.leaveNow();
         else void entry.peer.leave();
       }
       entry.release();
