@@ -1,8 +1,21 @@
 /** The benchmark's markdown table: one row per workload and metric, a column per system, and each
- *  meshkeeper figure's ratio to ZooKeeper's (meshkeeper ÷ ZooKeeper) where ZooKeeper ran. */
+ *  meshkeeper figure's ratio to ZooKeeper's (meshkeeper ÷ ZooKeeper) where ZooKeeper ran. The rows
+ *  (tableRows) are also the app's table (src/ui/bench-view.ts): no runtime imports here. */
 import type { Figure, Results, WorkloadKey } from './run.js';
 
-const WORKLOADS: Array<{ key: WorkloadKey; label: string; metrics: Array<keyof Pick<Figure, 'opsPerSec' | 'p50Ms' | 'p99Ms' | 'bytesPerZnode'>> }> = [
+/** What the table and the chart need of a run: no raw figures, no notes (the app bundles this;
+ *  bench/results/latest.json holds the latest full run's). */
+export type Summary = Pick<Results, 'date' | 'mode' | 'machine' | 'counts' | 'bundle'> & {
+  systems: Record<string, Pick<Results['systems'][string], 'ran' | 'error' | 'figures'>>;
+};
+
+export function summarize(results: Results): Summary {
+  const systems: Summary['systems'] = {};
+  for (const [name, { ran, error, figures }] of Object.entries(results.systems)) systems[name] = error === undefined ? { ran, figures } : { ran, error, figures };
+  return { date: results.date, mode: results.mode, machine: results.machine, counts: results.counts, systems, bundle: results.bundle };
+}
+
+export const WORKLOADS: Array<{ key: WorkloadKey; label: string; metrics: Array<keyof Pick<Figure, 'opsPerSec' | 'p50Ms' | 'p99Ms' | 'bytesPerZnode'>> }> = [
   { key: 'a', label: 'a: create, sequential', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
   { key: 'b', label: 'b: create, 64 in flight', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
   { key: 'c1', label: 'c: setData, sequential', metrics: ['opsPerSec', 'p50Ms', 'p99Ms'] },
@@ -19,21 +32,24 @@ const WORKLOADS: Array<{ key: WorkloadKey; label: string; metrics: Array<keyof P
 
 const METRIC_LABEL: Record<string, string> = { opsPerSec: 'ops/s', p50Ms: 'p50 ms', p99Ms: 'p99 ms' };
 
-function metricLabel(key: WorkloadKey, metric: string): string {
+export function metricLabel(key: WorkloadKey, metric: string): string {
   if (key.startsWith('e') && metric === 'opsPerSec') return 'cycles/s';
   if (metric === 'bytesPerZnode') return 'bytes';
   if (key === 'f' || key.startsWith('g') || key === 'h-reload') return metric === 'p50Ms' ? 'median ms' : 'max ms';
   return METRIC_LABEL[metric] ?? metric;
 }
 
-function formatNumber(value: number | undefined): string {
+export function formatNumber(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
   if (value >= 100) return Math.round(value).toLocaleString('en-US');
   if (value >= 10) return value.toFixed(1);
   return value.toFixed(2);
 }
 
-export function renderMarkdown(results: Results): string {
+export const TABLE_HEADER = ['workload', 'metric', 'tabs (3, Chromium)', 'node (3 edge peers)', 'ZooKeeper (3 servers)', 'tabs ÷ ZK', 'node ÷ ZK'] as const;
+
+/** The table's rows, cells as text, in TABLE_HEADER's order. */
+export function tableRows(results: Summary): string[][] {
   const systems = ['tabs', 'node'] as const;
   const zk = results.systems.zookeeper;
   const zkRan = zk?.ran === true;
@@ -51,21 +67,29 @@ export function renderMarkdown(results: Results): string {
     if (mine === undefined || theirs === undefined || !Number.isFinite(mine) || !Number.isFinite(theirs) || theirs === 0) return '–';
     return `${(mine / theirs).toFixed(2)}×`;
   };
-  const lines: string[] = [];
-  lines.push(`## meshkeeper benchmark, ${results.date} (${results.mode}; ${results.machine.cpus} CPUs, load ${results.machine.loadavg.map((l) => l.toFixed(1)).join(' ')})`);
-  lines.push('');
-  lines.push('| workload | metric | tabs (3, Chromium) | node (3 edge peers) | ZooKeeper (3 servers) | tabs ÷ ZK | node ÷ ZK |');
-  lines.push('|---|---|---:|---:|---:|---:|---:|');
+  const rows: string[][] = [];
   for (const { key, label, metrics } of WORKLOADS) {
     for (const metric of metrics) {
       const zkCell = zk === undefined || !zk.ran ? (key === 'e-navigator.locks' ? '–' : 'not run') : cell('zookeeper', key, metric);
       const node = key === 'e-navigator.locks' ? '–' : cell('node', key, metric);
       const ratios = key === 'e-navigator.locks' || (key === 'f' || key.startsWith('g') || key.startsWith('h')) && !zkRan ? ['–', '–'] : systems.map((system) => ratio(system, key, metric));
-      lines.push(`| ${label} | ${metricLabel(key, metric)} | ${cell('tabs', key, metric)} | ${node} | ${zkCell} | ${ratios.join(' | ')} |`);
+      rows.push([label, metricLabel(key, metric), cell('tabs', key, metric), node, zkCell, ...ratios]);
     }
   }
+  return rows;
+}
+
+export const RATIO_NOTE = 'Ratios are meshkeeper ÷ ZooKeeper: above 1 is better for ops/s and cycles/s, below 1 is better for latencies.';
+
+export function renderMarkdown(results: Results): string {
+  const lines: string[] = [];
+  lines.push(`## meshkeeper benchmark, ${results.date} (${results.mode}; ${results.machine.cpus} CPUs, load ${results.machine.loadavg.map((l) => l.toFixed(1)).join(' ')})`);
   lines.push('');
-  lines.push('Ratios are meshkeeper ÷ ZooKeeper: above 1 is better for ops/s and cycles/s, below 1 is better for latencies.');
+  lines.push(`| ${TABLE_HEADER.join(' | ')} |`);
+  lines.push('|---|---|---:|---:|---:|---:|---:|');
+  for (const row of tableRows(results)) lines.push(`| ${row.join(' | ')} |`);
+  lines.push('');
+  lines.push(RATIO_NOTE);
   for (const [name, entry] of Object.entries(results.systems)) {
     if (entry.error !== undefined) lines.push(`- ${name}: ${entry.error}`);
     for (const [key, figure] of Object.entries(entry.figures)) {
@@ -84,4 +108,14 @@ export function renderMarkdown(results: Results): string {
   for (const note of results.notes) lines.push(`- ${note}`);
   lines.push('');
   return lines.join('\n');
+}
+
+/** The chart's line in a markdown report: an image link to `<date>.svg` beside it, after the heading.
+ *  Idempotent, so bench/render.ts can add it to a report written before the chart existed. */
+export function linkChart(markdown: string, svgFile: string): string {
+  const line = `![The benchmark as a bar chart: each workload's medians per system, with the ratios to ZooKeeper](${svgFile})`;
+  if (markdown.includes(line)) return markdown;
+  const newline = markdown.indexOf('\n');
+  if (newline < 0) return `${markdown}\n\n${line}\n`;
+  return `${markdown.slice(0, newline + 1)}\n${line}\n${markdown.slice(newline + 1)}`;
 }

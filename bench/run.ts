@@ -2,8 +2,9 @@
  * `npm run bench [-- --quick] [--with-zookeeper] [--reps N] [--out DIR] [--build]`: the workloads
  * of issue 9 against a 3-tab ensemble in headless Chromium, a 3-peer Node edge ensemble and (with
  * --with-zookeeper) Apache ZooKeeper with three servers, side by side in one run on one machine,
- * plus the client bundle's size. Writes `<out>/<date>.json` and `<out>/<date>.md` (out defaults to
- * bench/results) and prints the markdown table. Medians over the repetitions (3 in full mode, 1
+ * plus the client bundle's size. Writes `<out>/<date>.json`, `<out>/<date>.md` and the chart
+ * `<out>/<date>.svg` (out defaults to bench/results; render.ts; a full run also `<out>/latest.json`,
+ * which the app shows) and prints the markdown table. Medians over the repetitions (3 in full mode, 1
  * with --quick). Everything listens on 127.0.0.1 only; browsers, processes and temp dirs are
  * cleaned up on the way out.
  */
@@ -17,7 +18,8 @@ import { bundleSizes, type BundleSize } from './bundle.js';
 import { NodeSystem, TabsSystem, benchNow, launchBrowser, webLocksHandoff, type System } from './systems.js';
 import { quantile, type LockCycle, type LockSpec, type OpsResult, type OpsSpec } from './workloads.js';
 import { startZooKeeper, type ZooKeeperEnsemble } from './zookeeper.js';
-import { renderMarkdown } from './report.js';
+import { linkChart, renderMarkdown } from './report.js';
+import { writeChart } from './render.js';
 
 export interface Counts {
   createSeq: number;
@@ -395,13 +397,14 @@ async function main(): Promise<void> {
     process.off('SIGTERM', onSignal);
   }
 
-  const markdown = renderMarkdown(results);
   await mkdir(args.out, { recursive: true });
   const name = results.date.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const markdown = linkChart(renderMarkdown(results), `${name}.svg`);
   await writeFile(join(args.out, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(args.out, `${name}.md`), markdown);
+  const chart = await writeChart(args.out, name, results);
   console.log(`\n${markdown}`);
-  console.log(`wrote ${join(args.out, `${name}.json`)} and .md`);
+  console.log(`wrote ${join(args.out, `${name}.json`)}, ${chart.join(', ')} and .md${args.quick ? ` (a quick run: ${join(args.out, 'latest.json')}, which the app shows, is left alone)` : ''}`);
   const failed = Object.entries(results.systems).filter(([name, entry]) => !entry.ran && !(name === 'zookeeper' && !args.withZooKeeper));
   if (failed.length > 0) process.exitCode = 1;
 }

@@ -1,12 +1,15 @@
 // The benchmark's smoke test, so it never rots: `npm run bench -- --quick` (small counts, one
 // repetition, no ZooKeeper) runs as a child process against the app globalSetup built, and its JSON
 // must hold a number for every workload on the tabs and the Node ensemble, the navigator.locks
-// baseline and the bundle sizes. No timing targets: those figures are for people, not for asserts.
+// baseline and the bundle sizes, and its SVG chart must draw every workload. No timing targets:
+// those figures are for people, not for asserts.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { CHART_WORKLOADS } from '../bench/chart.js';
+import { WORKLOADS } from '../bench/report.js';
 import type { Results } from '../bench/run.js';
 
 /** The quick run (a-h) takes ~40 s alone here; allow for a loaded two-core machine. */
@@ -39,7 +42,10 @@ test('npm run bench -- --quick measures every workload', async () => {
     const files = await readdir(out);
     const json = files.find((file) => file.endsWith('.json'));
     expect(json, files.join(', ')).toBeDefined();
-    expect(files.some((file) => file.endsWith('.md'))).toBe(true);
+    const name = (json as string).replace(/\.json$/, '');
+    expect(files.sort()).toEqual([`${name}.json`, `${name}.md`, `${name}.svg`]); // a quick run leaves latest.json (the app's) alone
+    const markdown = await readFile(join(out, `${name}.md`), 'utf8');
+    expect(markdown).toContain(`](${name}.svg)`);
     const results = JSON.parse(await readFile(join(out, json as string), 'utf8')) as Results;
 
     expect(results.mode).toBe('quick');
@@ -63,6 +69,17 @@ test('npm run bench -- --quick measures every workload', async () => {
     for (const size of results.bundle as Array<{ entry: string; gzipBytes: number }>) expect(size.gzipBytes, size.entry).toBeGreaterThan(0);
     expect(output).toContain('| a: create, sequential | ops/s |');
     expect(output).toContain('not run');
+
+    const svg = await readFile(join(out, `${name}.svg`), 'utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" [^>]*role="img"/);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    for (const { key } of CHART_WORKLOADS) {
+      const label = WORKLOADS.find((workload) => workload.key === key)?.label as string;
+      expect(svg, key).toContain(`data-workload="${key}"`);
+      expect(svg, key).toContain(`>${label} — `);
+      // Tabs and Node drew bars; ZooKeeper did not run.
+      expect(svg.split(`data-workload="${key}"`)[1]?.split('class="workload"')[0]?.match(/<rect /g), key).toHaveLength(2);
+    }
   } finally {
     await rm(out, { recursive: true, force: true });
   }

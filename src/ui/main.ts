@@ -4,8 +4,12 @@
  * `?relay=none` joins with no relay: the ensemble is this browser profile's tabs, which meet over
  * BroadcastChannel, so the page works served as static files alone), keeps
  * its replica in IndexedDB, and exposes its Keeper as `window.keeper` for the console and tests.
- * It shows the cluster (every peer of the room from the status board: cluster-view.ts), this tab's
- * peer status, a write form and the tree browser (tree-view.ts: lazy tree, Stat, data, watch events).
+ * It shows the quorum state in a banner, the cluster (every peer of the room from the status board:
+ * cluster-view.ts), this tab's peer status, controls (add a tab, leave gracefully: controls.ts), a
+ * write form, the lock playground (lock-playground.ts), this peer's metrics (metrics.ts: latency
+ * histogram and throughput of this tab's writes, elections, dropped messages) and the tree browser
+ * (tree-view.ts: lazy tree, Stat, data, watch events). The form's and the playground's writes go
+ * through `instrumentWrites`, which times them for the metrics; `window.keeper` is the Keeper itself.
  *
  * The recipes (meshkeeper/recipes: Lock, Semaphore, ...) are exposed as `window.recipes`, so the
  * console and tests can run them on `window.keeper`. `?sessionTimeoutMs=` sets this tab's session
@@ -15,6 +19,9 @@ import './style.css';
 import { CREATE_MODES, Keeper, KeeperError, type CreateMode, type KeeperStatus } from '../browser.js';
 import type * as Recipes from '../recipes/index.js';
 import { mountClusterView } from './cluster-view.js';
+import { mountControls, quorumLine, type Controls } from './controls.js';
+import { mountLockPlayground } from './lock-playground.js';
+import { instrumentWrites, mountMetricsView, StatusCounters, WriteMetrics } from './metrics.js';
 import { mountTreeView } from './tree-view.js';
 
 declare global {
@@ -43,6 +50,7 @@ app.innerHTML = `
   <header class="top">
     <h1>meshkeeper</h1>
     <p class="tagline">ZooKeeper's coordination model for browser tabs and edge peers. Every tab of this page is a peer of room <strong data-testid="room"></strong>.</p>
+    <p class="banner" data-testid="quorum-banner" data-quorum="unknown" role="status" aria-live="polite">Joining…</p>
   </header>
   <main>
     <section aria-labelledby="cluster-title" class="panel wide" data-testid="cluster">
@@ -63,7 +71,11 @@ app.innerHTML = `
         <dt>Quorum</dt><dd data-testid="quorum">–</dd>
       </dl>
     </section>
-    <section aria-labelledby="write-title" class="panel">
+    <section aria-labelledby="controls-title" class="panel" data-testid="controls">
+      <h2 id="controls-title">Controls</h2>
+      <p class="controls-waiting">Waiting for this tab to join the room…</p>
+    </section>
+    <section aria-labelledby="write-title" class="panel" data-testid="write-panel">
       <h2 id="write-title">Write</h2>
       <form id="write" class="form">
         <label>Path <input name="path" value="/app" required autocomplete="off" spellcheck="false" /></label>
@@ -79,9 +91,21 @@ app.innerHTML = `
       </form>
       <p role="status" aria-live="polite" data-testid="result" class="result"></p>
     </section>
+    <section aria-labelledby="lock-title" class="panel" data-testid="lock-playground">
+      <h2 id="lock-title">Lock playground</h2>
+      <p class="lock-waiting">Waiting for this tab to join the room…</p>
+    </section>
+    <section aria-labelledby="metrics-title" class="panel wide" data-testid="metrics">
+      <h2 id="metrics-title">Metrics of this peer</h2>
+      <p class="metrics-waiting">Waiting for this tab to join the room…</p>
+    </section>
     <section aria-labelledby="tree-title" class="panel wide" data-testid="tree-browser">
       <h2 id="tree-title">Znodes</h2>
       <p class="tree-waiting">Waiting for this tab to join the room…</p>
+    </section>
+    <section aria-labelledby="bench-title" class="panel wide" data-testid="benchmarks">
+      <h2 id="bench-title">Benchmarks</h2>
+      <p class="bench-waiting">Loading the latest benchmark results…</p>
     </section>
   </main>
 `;
@@ -95,6 +119,7 @@ function part<T extends Element>(selector: string): T {
 const form = part<HTMLFormElement>('#write');
 const result = part<HTMLParagraphElement>('[data-testid="result"]');
 const stateLine = part<HTMLParagraphElement>('[data-testid="state"]');
+const banner = part<HTMLParagraphElement>('[data-testid="quorum-banner"]');
 part<HTMLElement>('[data-testid="room"]').textContent = room;
 
 function show(testId: string, value: string): void {
@@ -110,6 +135,16 @@ function showStatus(status: KeeperStatus): void {
   show('observers', status.observers.join(', ') || 'none');
   show('indexes', `${status.commitIndex} / ${status.appliedIndex}`);
   show('quorum', status.quorum ? 'yes' : 'no quorum: writes wait until a majority of voters is reachable');
+  const line = quorumLine(status);
+  if (banner.textContent !== line.text) banner.textContent = line.text;
+  banner.dataset.quorum = line.quorum ? 'yes' : 'no';
+}
+
+/** A panel's placeholder goes and the view takes its place. */
+function panel(testId: string): HTMLElement {
+  const section = part<HTMLElement>(`[data-testid="${testId}"]`);
+  section.querySelector('[class$="-waiting"]')?.remove();
+  return section;
 }
 
 function describeError(error: unknown): string {
@@ -117,7 +152,7 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function submit(keeper: Keeper, event: SubmitEvent): Promise<string> {
+async function submit(keeper: Pick<Keeper, 'create' | 'setData' | 'delete'>, event: SubmitEvent): Promise<string> {
   const fields = new FormData(form);
   const path = String(fields.get('path') ?? '');
   const data = String(fields.get('data') ?? '');
@@ -145,21 +180,46 @@ async function main(): Promise<void> {
   window.recipes = await import('../recipes/index.js');
   const keeper = await Keeper.join({ room, ...(relay === undefined ? {} : { relay }), ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }) });
   window.keeper = keeper;
+  const metrics = new WriteMetrics();
+  const counters = new StatusCounters();
+  const measured = instrumentWrites(keeper, metrics);
   stateLine.textContent = `session ${keeper.state}`;
   showStatus(keeper.status());
-  keeper.on('status', showStatus);
-  const cluster = part<HTMLElement>('[data-testid="cluster"]');
-  cluster.querySelector('.cluster-waiting')?.remove();
-  mountClusterView(cluster, keeper, 'cluster-title');
+  counters.observe(keeper.status());
+  let controls: Controls | null = null;
+  const stopStatus = keeper.on('status', (status) => {
+    counters.observe(status);
+    showStatus(status);
+    controls?.showQuorum(quorumLine(status));
+  });
+  const clusterView = mountClusterView(panel('cluster'), keeper, 'cluster-title');
   keeper.on('state', (state) => {
     stateLine.textContent = `session ${state}`;
   });
-  const browser = part<HTMLElement>('[data-testid="tree-browser"]');
-  browser.querySelector('.tree-waiting')?.remove();
-  const tree = mountTreeView(browser, keeper, 'tree-title');
+  const tree = mountTreeView(panel('tree-browser'), keeper, 'tree-title');
+  const playground = mountLockPlayground(panel('lock-playground'), { keeper: measured, Lock: window.recipes.Lock, labelledBy: 'lock-title' });
+  const metricsView = mountMetricsView(panel('metrics'), { source: keeper, metrics, counters });
+  controls = mountControls(panel('controls'), {
+    href: location.href,
+    room,
+    leave: async () => {
+      stopStatus();
+      playground.destroy();
+      clusterView.destroy();
+      tree.destroy();
+      metricsView.destroy();
+      for (const button of form.querySelectorAll('button')) button.disabled = true;
+      await keeper.close();
+      const left = `This tab left room ${room}: it is no peer any more. Reload to rejoin.`;
+      banner.textContent = left;
+      banner.dataset.quorum = 'left';
+      part<HTMLElement>('[data-testid="quorum-summary"]').textContent = left;
+    },
+  });
+  controls.showQuorum(quorumLine(keeper.status()));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    submit(keeper, event as SubmitEvent).then(
+    submit(measured, event as SubmitEvent).then(
       (text) => {
         result.textContent = text;
         result.classList.remove('error');
@@ -179,3 +239,13 @@ main().catch((error: unknown) => {
   stateLine.textContent = `could not join room ${room} ${relay === undefined ? 'without a relay' : `at ${relay}`}: ${window.keeperError}`;
   stateLine.classList.add('error');
 });
+
+// The Benchmarks view (bench-view.ts: the latest results, bundled at build time) is a chunk of its
+// own, loaded without waiting for the room: the dashboard's chunk does not carry it.
+import('./bench-view.js').then(
+  ({ mountBenchView }) => mountBenchView(panel('benchmarks')),
+  (error: unknown) => {
+    panel('benchmarks').insertAdjacentHTML('beforeend', '<p class="error">Could not load the benchmark view.</p>');
+    console.warn('meshkeeper: bench view failed to load', error);
+  },
+);

@@ -1,0 +1,16 @@
+// The controls' pure parts (the buttons run in e2e/playground.spec.ts): the banner's words with and
+// without a quorum, and "add a tab" keeping this page's room and relay query.
+import { describe, expect, it } from 'vitest';
+import { anotherTabUrl, quorumLine } from './controls.js';
+
+describe('controls', () => {
+  it('says plainly what no quorum means', () => {
+    expect(quorumLine({ quorum: false, leaderId: null, voters: ['a', 'b', 'c'] })).toEqual({ quorum: false, text: 'No quorum: writes will wait then fail; reads are local (they may be stale).' });
+    expect(quorumLine({ quorum: true, leaderId: 'b', voters: ['a', 'b', 'c'] }).text).toBe('Quorum: writes commit through leader b once 2 of 3 voters have them.');
+    expect(quorumLine({ quorum: true, leaderId: 'a', voters: ['a'] }).text).toBe('Quorum: writes commit through leader a once its one voter has them.');
+  });
+
+  it('another tab keeps the room and relay query', () => {
+    expect(anotherTabUrl('http://127.0.0.1:8787/?room=r1&relay=none#x')).toBe('http://127.0.0.1:8787/?room=r1&relay=none');
+  });
+});
