@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../playwright.config.js';
 import { expect, test } from './fixtures.js';
-import { FORM_TIMEOUT_MS, formatMs, openTab, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { FORM_TIMEOUT_MS, formatMs, killAll, openTab, startEdgePeer, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
 
 /** How long the slots may take to settle after a tab opens or goes: a hand-back needs a balance
  *  round or two (SLOT_BALANCE_INTERVAL_MS) and a suspend/resume of a peer. */
@@ -212,5 +213,55 @@ test('a persistent profile: write, close the browser, launch it again: the data 
     await context.close();
   } finally {
     await rm(profile, { recursive: true, force: true });
+  }
+});
+
+test('voters spread over failure domains: one profile\'s slots share one; an edge peer and another profile take votes, and status() says when voters share a domain', async ({ context, browser, app }) => {
+  test.setTimeout(180_000);
+  const room = uniqueRoom('slots-domains', test.info().workerIndex);
+  const url = `${app.url}?room=${room}`;
+  const tabs = [await openTab(context, url), await openTab(context, url), await openTab(context, url)];
+  const pages = tabs.map((tab) => tab.page);
+  await agreed(pages);
+  const profile = (id: string): string => id.slice(id.lastIndexOf('~') + 1);
+  const first = await tabStatus(pages[0]!);
+  // Three slots of one profile: one domain, and status() says so.
+  expect(new Set(first.voters.map(profile)).size).toBe(1);
+  expect(first.votersShareDomain).toBe(true);
+
+  const data = await mkdtemp(join(tmpdir(), 'meshkeeper-domains-'));
+  const children: ChildProcessWithoutNullStreams[] = [];
+  const other = await browser.newContext({ permissions: ['microphone'] });
+  try {
+    // An edge peer (a domain of its own) takes a vote from the profile.
+    const edge = await startEdgePeer(['--relay', app.relayUrl, '--room', room, '--data', data], children);
+    await expect(async () => {
+      const status = await tabStatus(pages[0]!);
+      expect(status.voters).toContain(edge.peerId);
+      expect(status.voters).toHaveLength(3);
+    }).toPass({ timeout: FORM_TIMEOUT_MS });
+    expect((await tabStatus(pages[0]!)).votersShareDomain).toBe(true); // 2 domains for 3 voters
+    // A tab of another profile (another device, to the ensemble) takes another: 3 domains.
+    const stranger = await openTab(other, url);
+    const strangerId = (await tabStatus(stranger.page)).peerId;
+    await expect(async () => {
+      for (const page of [...pages, stranger.page]) {
+        const status = await tabStatus(page);
+        expect(status.voters).toHaveLength(3);
+        expect(status.voters).toContain(edge.peerId);
+        expect(status.voters).toContain(strangerId);
+        expect(status.votersShareDomain).toBe(false);
+      }
+    }).toPass({ timeout: FORM_TIMEOUT_MS });
+    const spread = await tabStatus(stranger.page);
+    console.log(`slots (domains): voters ${spread.voters.join(', ')} — ${new Set(spread.voters.map(profile)).size} failure domains`);
+    // Writes still work through the spread voters.
+    await pages[0]!.evaluate(() => window.keeper!.create('/spread', 'over three domains'));
+    await expect(async () => expect(await stranger.page.evaluate(() => window.keeper!.sync('/').then(() => window.keeper!.exists('/spread')))).not.toBeNull()).toPass({ timeout: 10_000 });
+    for (const tab of [...tabs, stranger]) expect(tab.errors).toEqual([]);
+  } finally {
+    await other.close();
+    await killAll(children);
+    await rm(data, { recursive: true, force: true });
   }
 });

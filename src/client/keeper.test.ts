@@ -152,6 +152,7 @@ const STATUS: KeeperStatus = {
   voters: ['double-peer'],
   observers: [],
   quorum: true,
+  votersShareDomain: false,
 };
 
 interface Fixture {

@@ -83,6 +83,7 @@ export function keeperStatus(status: PeerStatus): KeeperStatus {
     voters: [...status.voters],
     observers: [...status.observers],
     quorum: status.quorum,
+    votersShareDomain: status.votersShareDomain,
   };
 }
 

@@ -74,6 +74,10 @@ export interface KeeperStatus {
   voters: string[];
   observers: string[];
   quorum: boolean;
+  /** Two or more voters share one failure domain (a browser profile's tabs: one machine, one
+   *  disk), so that domain going down takes them all; the leader spreads voters over domains when
+   *  peers of other domains (other devices, edge peers) are there to take a vote. */
+  votersShareDomain: boolean;
 }
 
 /** Events a Keeper emits through `on`. */

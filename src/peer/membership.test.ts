@@ -4,7 +4,7 @@
 // odd when health does not allow it; remove long-silent learners; one decision at a time.
 import { describe, expect, it } from 'vitest';
 import { makeConfig, type PeerProgress } from '../core/consensus/index.js';
-import { largestOddAtMost, majorityOf, nextMembershipChange, type MembershipView } from './membership.js';
+import { failureDomain, largestOddAtMost, majorityOf, nextMembershipChange, votersShareDomain, type MembershipView } from './membership.js';
 
 const NOW = 1_000_000;
 
@@ -83,5 +83,35 @@ describe('membership policy', () => {
 
   it('grows to 5 voters when the target is 5 and 5 members are healthy', () => {
     expect(nextMembershipChange(view({ voters: ['a', 'b', 'c'], learners: ['d', 'e'], target: 5 }))?.change.type).toBe('promote');
+  });
+
+  describe('failure domains (`<name>~<domain>` ids: the slots of one browser profile share one)', () => {
+    it('reads the domain from the id, or takes the id as its own domain', () => {
+      expect(failureDomain('tab-1a2b~p9')).toBe('p9');
+      expect(failureDomain('edge-77')).toBe('edge-77');
+      expect(failureDomain('~odd')).toBe('~odd');
+      expect(failureDomain('odd~')).toBe('odd~');
+      expect(votersShareDomain(['t1~p', 't2~p', 'edge'])).toBe(true);
+      expect(votersShareDomain(['t1~p', 't2~q', 'edge'])).toBe(false);
+    });
+
+    it('promotes a learner from a domain no voter is in before a more caught-up one from a voter\'s domain', () => {
+      const decision = nextMembershipChange(view({ voters: ['a~p', 'b~q'], learners: ['c~p', 'd~r'], match: { 'c~p': 100, 'd~r': 95 } }));
+      expect(decision?.change).toEqual({ type: 'promote', peer: 'd~r' });
+    });
+
+    it('spreads full voters sharing a domain: demotes a sharing voter (never itself) when a healthy learner of a new domain is caught up', () => {
+      const decision = nextMembershipChange(view({ voters: ['a~p', 'b~p', 'c~p'], learners: ['edge-1'] }));
+      expect(decision?.change).toEqual({ type: 'demote', peer: 'b~p' });
+      // Then the edge peer is the one promoted.
+      expect(nextMembershipChange(view({ voters: ['a~p', 'c~p'], learners: ['b~p', 'edge-1'] }))?.change).toEqual({ type: 'promote', peer: 'edge-1' });
+    });
+
+    it('does not spread while a voter is unreachable, for a lagging learner, or when every learner shares a voter\'s domain', () => {
+      expect(nextMembershipChange(view({ voters: ['a~p', 'b~p', 'c~q'], learners: ['d~q'] }))).toBeNull();
+      expect(nextMembershipChange(view({ voters: ['a~p', 'b~p', 'c~q'], learners: ['edge-1'], match: { 'edge-1': 10 } }))).toBeNull();
+      const silent = nextMembershipChange(view({ voters: ['a~p', 'b~p', 'c~q', 'e~s', 'f~t'], learners: ['edge-1'], silentMs: { 'f~t': 40_000 }, target: 5 }));
+      expect(silent?.change).toEqual({ type: 'demote', peer: 'f~t' }); // the unreachable one, not a spread
+    });
   });
 });

@@ -22,13 +22,22 @@
  *    an even voter count adds no fault tolerance, and a voter that is not healthy adds none
  *    either. The learner must be healthy, recently active in Raft's view, replicating, and within
  *    PROMOTION_LAG_ENTRIES_MAX entries of the leader's log (so it helps commit at once, §4.2.1).
- *    The most caught-up learner wins (ties by id, for determinism).
+ *    A learner from a failure domain no voter is in wins (DESIGN.md: the slots of one browser
+ *    profile share one machine and disk), then the most caught-up (ties by id, for determinism).
  *
- * 3. Remove a learner silent past `learnerUnreachableMs`, so closed tabs do not fill the
+ * 3. Spread the voters over failure domains: when the voters are complete but two share a domain
+ *    while a healthy, caught-up learner's domain has no voter, demote one of the sharing voters
+ *    (never the leader); step 2 then promotes the learner. Only with every voter healthy, so the
+ *    demotion never costs the working majority (the remaining voters are all reachable).
+ *
+ * 4. Remove a learner silent past `learnerUnreachableMs`, so closed tabs do not fill the
  *    configuration. A removed peer that comes back asks to join again (peer.ts).
  *
- * Not done (known gap): spreading voters over failure domains (DESIGN.md), and demoting healthy
- * voters when the target is lowered below the current voter count.
+ * A peer's failure domain is in its id (failureDomain): `<name>~<domain>` — browser tabs carry
+ * their profile's tag — else the peer is a domain of its own (an edge process).
+ *
+ * Not done (known gap): demoting healthy voters when the target is lowered below the current
+ * voter count.
  */
 
 import type { Config, ConfigChange, PeerId, PeerProgress } from '../core/consensus/index.js';
@@ -75,7 +84,31 @@ function byId(a: PeerId, b: PeerId): number {
 }
 
 export function nextMembershipChange(view: MembershipView): MembershipDecision | null {
-  return demotion(view) ?? promotion(view) ?? removal(view);
+  return demotion(view) ?? promotion(view) ?? spread(view) ?? removal(view);
+}
+
+/** The failure domain of a peer id: what follows its last `~` (a browser profile's tag), else the
+ *  id itself (a peer of its own domain). */
+export function failureDomain(id: PeerId): string {
+  const at = id.lastIndexOf('~');
+  return at > 0 && at < id.length - 1 ? id.slice(at + 1) : id;
+}
+
+/** Whether two or more of `voters` share a failure domain (status(): votersShareDomain). */
+export function votersShareDomain(voters: readonly PeerId[]): boolean {
+  return new Set(voters.map(failureDomain)).size < voters.length;
+}
+
+/** Learners healthy, recently active, replicating and caught up: those a promotion may pick. */
+function promotable(view: MembershipView): PeerId[] {
+  const progressOf = new Map(view.progress.map((p) => [p.id, p]));
+  return view.config.learners
+    .filter((id) => {
+      const progress = progressOf.get(id);
+      if (progress === undefined || silentFor(view, id) > view.voterUnreachableMs) return false;
+      return progress.recentActive && progress.state === 'replicate' && progress.match + PROMOTION_LAG_ENTRIES_MAX >= view.lastIndex;
+    })
+    .sort((a, b) => (progressOf.get(b)?.match ?? 0) - (progressOf.get(a)?.match ?? 0) || byId(a, b));
 }
 
 function demotion(view: MembershipView): MembershipDecision | null {
@@ -99,17 +132,25 @@ function promotion(view: MembershipView): MembershipDecision | null {
   const healthy = members.filter((id) => silentFor(view, id) <= view.voterUnreachableMs).length;
   const wanted = Math.min(view.targetVoters, largestOddAtMost(healthy));
   if (voters.length >= wanted) return null;
-  const progressOf = new Map(view.progress.map((p) => [p.id, p]));
-  const candidates = learners
-    .filter((id) => {
-      const progress = progressOf.get(id);
-      if (progress === undefined || silentFor(view, id) > view.voterUnreachableMs) return false;
-      return progress.recentActive && progress.state === 'replicate' && progress.match + PROMOTION_LAG_ENTRIES_MAX >= view.lastIndex;
-    })
-    .sort((a, b) => (progressOf.get(b)?.match ?? 0) - (progressOf.get(a)?.match ?? 0) || byId(a, b));
-  const peer = candidates[0];
+  const voterDomains = new Set(voters.map(failureDomain));
+  const candidates = promotable(view);
+  const peer = candidates.find((id) => !voterDomains.has(failureDomain(id))) ?? candidates[0];
   if (peer === undefined) return null;
   return { change: { type: 'promote', peer }, reason: `voters ${voters.length} below ${wanted} (target ${view.targetVoters}, ${healthy} healthy)` };
+}
+
+function spread(view: MembershipView): MembershipDecision | null {
+  const { voters } = view.config;
+  if (voters.length < 2 || !votersShareDomain(voters)) return null;
+  if (voters.some((id) => silentFor(view, id) > view.voterUnreachableMs)) return null;
+  const domains = new Map<string, PeerId[]>();
+  for (const id of voters) domains.set(failureDomain(id), [...(domains.get(failureDomain(id)) ?? []), id]);
+  const newcomer = promotable(view).find((id) => !domains.has(failureDomain(id)));
+  if (newcomer === undefined) return null;
+  const crowded = [...domains.values()].filter((ids) => ids.length >= 2).sort((a, b) => b.length - a.length)[0] ?? [];
+  const peer = crowded.filter((id) => id !== view.self).sort(byId)[0];
+  if (peer === undefined) return null;
+  return { change: { type: 'demote', peer }, reason: `voters share failure domain ${failureDomain(peer)}; learner ${newcomer} is of domain ${failureDomain(newcomer)}, which has no voter` };
 }
 
 function removal(view: MembershipView): MembershipDecision | null {

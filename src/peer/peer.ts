@@ -59,6 +59,7 @@ import { DEPARTED_PEERS_MAX, MEMBER_REJOIN_SILENCE_MS, ORPHAN_CLOSES_MAX, SLOT_R
 import { newCounters, type PeerCounters, type PeerHost, type UnsafeRuntimeMutations } from './host.js';
 import type { Cancel, Clock, ReplicaStorage, Transport } from './interfaces.js';
 import { LeaderDuties } from './leader.js';
+import { votersShareDomain } from './membership.js';
 import type { LogRecord } from './record.js';
 import { Replica, type ReplicaEvents } from './replica.js';
 import { ServingDuties } from './serving.js';
@@ -123,6 +124,9 @@ export interface PeerStatus {
   readonly observers: string[];
   /** This peer leads, or hears from a leader (writes can commit). */
   readonly quorum: boolean;
+  /** Two or more voters share one failure domain (membership.ts failureDomain: the slots of one
+   *  browser profile share its machine and disk), so losing that domain costs them all. */
+  readonly votersShareDomain: boolean;
   /** Sessions served by this peer. */
   readonly sessions: number;
   /** This peer learned it was removed from the configuration (it asks to join again). */
@@ -899,6 +903,7 @@ export class Peer implements ServingApi {
       voters: [...config.voters],
       observers: [...config.learners],
       quorum: this.leaderContact(),
+      votersShareDomain: votersShareDomain(config.voters),
       sessions: this.serving.sessionCount,
       removed: this.removed !== null,
       stopped: this.stopped,

@@ -24,8 +24,31 @@ import { installLeaveOnPagehide } from './leave-on-pagehide.js';
 import { localStorageRegistry, startProfileSlots, type SlotLocks } from './slots.js';
 import { pageWorkerClock } from './worker-clock.js';
 
+/** localStorage key of this browser profile's tag (one per origin and profile). */
+const PROFILE_TAG_KEY = 'meshkeeper:profile';
+
+function hex32(): string {
+  return (realSeed() >>> 0).toString(16).padStart(8, '0');
+}
+
+/** This profile's tag, made once and kept: its tabs' peers share one failure domain (one machine,
+ *  one disk), which the leader reads from their ids to spread voters (membership.ts). Without
+ *  localStorage each page is a profile of its own. */
+function profileTag(): string {
+  try {
+    const kept = globalThis.localStorage?.getItem(PROFILE_TAG_KEY);
+    if (kept !== null && kept !== undefined && /^[0-9a-f]{8}$/.test(kept)) return kept;
+    const made = hex32();
+    globalThis.localStorage?.setItem(PROFILE_TAG_KEY, made);
+    return made;
+  } catch {
+    return hex32();
+  }
+}
+
+/** A tab's peer id: `tab-<random>~<profile tag>` (membership.ts failureDomain; `~`, not `@`: relay names allow it). */
 function newPeerId(): string {
-  return `tab-${(realSeed() >>> 0).toString(16).padStart(8, '0')}`;
+  return `tab-${hex32()}~${profileTag()}`;
 }
 
 /** A transient peer's storage: deleted when the peer leaves (nobody resumes it). */

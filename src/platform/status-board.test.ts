@@ -38,6 +38,7 @@ function status(peerId: PeerId, fields: Partial<MutableStatus> = {}): MutableSta
     voters: ['a', 'b'],
     observers: [],
     quorum: true,
+    votersShareDomain: false,
     sessions: 1,
     removed: false,
     stopped: false,

@@ -13,7 +13,7 @@ function peer(peerId: string, fields: Partial<BoardPeer> = {}): BoardPeer {
 }
 
 const own: KeeperStatus = {
-  peerId: 'a', role: 'follower', term: 1, leaderId: null, commitIndex: 1, appliedIndex: 1, voters: ['a', 'b', 'c'], observers: [], quorum: false,
+  peerId: 'a', role: 'follower', term: 1, leaderId: null, commitIndex: 1, appliedIndex: 1, voters: ['a', 'b', 'c'], observers: [], quorum: false, votersShareDomain: false,
 };
 
 describe('cluster view summary', () => {

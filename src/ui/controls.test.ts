@@ -8,6 +8,8 @@ describe('controls', () => {
     expect(quorumLine({ quorum: false, leaderId: null, voters: ['a', 'b', 'c'] })).toEqual({ quorum: false, text: 'No quorum: writes will wait then fail; reads are local (they may be stale).' });
     expect(quorumLine({ quorum: true, leaderId: 'b', voters: ['a', 'b', 'c'] }).text).toBe('Quorum: writes commit through leader b once 2 of 3 voters have them.');
     expect(quorumLine({ quorum: true, leaderId: 'a', voters: ['a'] }).text).toBe('Quorum: writes commit through leader a once its one voter has them.');
+    expect(quorumLine({ quorum: true, leaderId: 'a~p', voters: ['a~p', 'b~p', 'c~p'], votersShareDomain: true }).text).toMatch(/Voters share one failure domain/);
+    expect(quorumLine({ quorum: true, leaderId: 'a~p', voters: ['a~p', 'b~q', 'c'], votersShareDomain: false }).text).not.toMatch(/failure domain/);
   });
 
   it('another tab keeps the room and relay query', () => {

@@ -14,11 +14,13 @@ export interface QuorumLine {
 }
 
 /** The banner's words for this peer's status. */
-export function quorumLine(status: Pick<KeeperStatus, 'quorum' | 'leaderId' | 'voters'>): QuorumLine {
+export function quorumLine(status: Pick<KeeperStatus, 'quorum' | 'leaderId' | 'voters'> & Partial<Pick<KeeperStatus, 'votersShareDomain'>>): QuorumLine {
   if (!status.quorum) return { quorum: false, text: 'No quorum: writes will wait then fail; reads are local (they may be stale).' };
   const voters = status.voters.length;
   const majority = voters <= 1 ? 'its one voter has them' : `${Math.floor(voters / 2) + 1} of ${voters} voters have them`;
-  return { quorum: true, text: `Quorum: writes commit through leader ${status.leaderId ?? '?'} once ${majority}.` };
+  // Slots of one browser profile share its machine and disk: say so, it is one failure domain.
+  const shared = status.votersShareDomain === true ? ' Voters share one failure domain (one browser profile): open the room on another device or start an edge peer to spread them.' : '';
+  return { quorum: true, text: `Quorum: writes commit through leader ${status.leaderId ?? '?'} once ${majority}.${shared}` };
 }
 
 /** The URL of another tab of this app: this page's, same room and relay (query and all). */

@@ -134,7 +134,7 @@ describe('instrumentWrites', () => {
 });
 
 describe('status counters', () => {
-  const base: KeeperStatus = { peerId: 'a', role: 'follower', term: 1, leaderId: 'b', commitIndex: 1, appliedIndex: 1, voters: ['a', 'b', 'c'], observers: [], quorum: true };
+  const base: KeeperStatus = { peerId: 'a', role: 'follower', term: 1, leaderId: 'b', commitIndex: 1, appliedIndex: 1, voters: ['a', 'b', 'c'], observers: [], quorum: true, votersShareDomain: false };
 
   it('counts term increases, leader changes and quorum losses', () => {
     const counters = new StatusCounters();
