@@ -13,7 +13,8 @@ import { startRelay } from '../src/relay/server.js';
 import { NodeSystem } from './systems.js';
 
 const count = Number(process.argv[2] ?? 36_000);
-const relay = await startRelay({ host: '127.0.0.1', port: 0 });
+// A fresh relay for a fresh room: no members to wait for (settling grace off).
+const relay = await startRelay({ host: '127.0.0.1', port: 0, settlingMs: 0 });
 const system = await NodeSystem.start(relay.url, `join-big-tree-${Date.now()}`);
 try {
   await system.ensure(['/big']);

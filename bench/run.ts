@@ -323,7 +323,8 @@ async function main(): Promise<void> {
 
     const app = await ensureApp(args.build || !args.quick);
     cleanups.push(app.cleanup);
-    const server: RunningServer = await startServer({ port: 0, host: '127.0.0.1', staticDir: app.dir });
+    // A fresh relay for fresh rooms: no members to wait for (settling grace off).
+    const server: RunningServer = await startServer({ port: 0, host: '127.0.0.1', staticDir: app.dir, relay: { settlingMs: 0 } });
     cleanups.push(() => server.close());
     const browser = await launchBrowser({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     cleanups.push(() => browser.close());

@@ -10,7 +10,8 @@ export const test = base.extend<object, { app: RunningServer }>({
   app: [
     // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form.
     async ({}, use) => {
-      const server = await startServer({ port: 0, host: '127.0.0.1', staticDir: resolve('dist/ui') });
+      // Rooms are new to this relay (one per worker, never restarted): no settling grace for joiners.
+      const server = await startServer({ port: 0, host: '127.0.0.1', staticDir: resolve('dist/ui'), relay: { settlingMs: 0 } });
       await use(server);
       await server.close();
     },

@@ -1,8 +1,9 @@
 /**
  * A Signaling that remembers the room: it passes every room event on to the one handler (the
- * WebRTC mesh) and keeps the set of other peers in the room and whether the first `list` came.
- * The peer runtime reads it to decide how a fresh replica enters the ensemble (networked.ts) and
- * whom to ask to join through. Browser-safe.
+ * WebRTC mesh) and keeps the set of other peers in the room and whether the first `list` came
+ * (and whether the relay flagged it as maybe incomplete: `settlingMs`). The peer runtime reads it
+ * to decide how a fresh replica enters the ensemble (networked.ts) and whom to ask to join
+ * through. Browser-safe.
  */
 
 import type { PeerId } from '../core/consensus/index.js';
@@ -11,16 +12,27 @@ import type { RoomEvent, Signaling } from './signaling.js';
 /** At most this many listeners wait for the first list (one per Keeper start; a leak beyond it is a bug). */
 const LIST_LISTENERS_MAX = 64;
 
+/** Called with the room's other peers once the first list came, and what is left then of the
+ *  relay's settling grace (0: the relay called the list complete; signaling.ts `list`). */
+export type ListedListener = (peers: readonly PeerId[], settlingMs: number) => void;
+
 export class RoomView implements Signaling {
   readonly self: PeerId;
   readonly room: string;
   private readonly members = new Set<PeerId>();
   private listed = false;
+  /** When the first list came (nowMs) and the settling grace it announced. */
+  private listedAtMs = 0;
+  private listedSettlingMs = 0;
   private handler: (event: RoomEvent) => void = () => undefined;
-  private readonly listListeners: ((peers: readonly PeerId[]) => void)[] = [];
+  private readonly listListeners: ListedListener[] = [];
   private changeListener: ((event: RoomEvent) => void) | null = null;
 
-  constructor(private readonly inner: Signaling) {
+  /** `nowMs`: a monotonic clock, only to age the first list's settling grace for late listeners. */
+  constructor(
+    private readonly inner: Signaling,
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {
     this.self = inner.self;
     this.room = inner.room;
     inner.onRoomEvent((event) => this.onEvent(event));
@@ -43,8 +55,10 @@ export class RoomView implements Signaling {
     this.changeListener?.(event);
     if (event.type === 'list' && !this.listed) {
       this.listed = true;
+      this.listedAtMs = this.nowMs();
+      this.listedSettlingMs = event.settlingMs ?? 0;
       const peers = this.peers();
-      for (const listener of this.listListeners.splice(0)) listener(peers);
+      for (const listener of this.listListeners.splice(0)) listener(peers, this.listedSettlingMs);
     }
   }
 
@@ -53,9 +67,10 @@ export class RoomView implements Signaling {
     return [...this.members].sort();
   }
 
-  /** Calls `listener` with the room's other peers once the first list has come (at once if it has). */
-  whenListed(listener: (peers: readonly PeerId[]) => void): void {
-    if (this.listed) return listener(this.peers());
+  /** Calls `listener` with the room's other peers once the first list has come (at once if it has,
+   *  with the settling grace left now). */
+  whenListed(listener: ListedListener): void {
+    if (this.listed) return listener(this.peers(), Math.max(0, Math.ceil(this.listedAtMs + this.listedSettlingMs - this.nowMs())));
     if (this.listListeners.length >= LIST_LISTENERS_MAX) throw new Error(`RoomView: more than ${LIST_LISTENERS_MAX} waiting for the room list`);
     this.listListeners.push(listener);
   }

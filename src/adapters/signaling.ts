@@ -13,8 +13,10 @@ import type { PeerId } from '../core/consensus/index.js';
 
 export type RoomEvent =
   /** Sent once after this peer joined (and again after a reconnect to the relay): the other peers
-   *  in the room at that moment. The receiver initiates to each. */
-  | { readonly type: 'list'; readonly peers: readonly PeerId[] }
+   *  in the room at that moment. The receiver initiates to each. `settlingMs`, when present: the
+   *  relay started lately and peers that outlived its restart may still be on their way back for
+   *  up to this long, so the list may be incomplete (an empty one does not mean an empty room). */
+  | { readonly type: 'list'; readonly peers: readonly PeerId[]; readonly settlingMs?: number }
   /** Another peer joined after us: wait for its offer. */
   | { readonly type: 'joined'; readonly peer: PeerId }
   /** Another peer left the room or its relay socket died. */

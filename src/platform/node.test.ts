@@ -30,7 +30,8 @@ let relay: StandaloneRelay;
 const peers: NodePeer[] = [];
 
 beforeAll(async () => {
-  relay = await startRelay({ host: '127.0.0.1', port: 0 });
+  // A relay started with its rooms: no peer can be on its way back, so no settling grace (relay/constants.ts RELAY_SETTLING_MS).
+  relay = await startRelay({ host: '127.0.0.1', port: 0, settlingMs: 0 });
   for (let i = 0; i < 3; i++) peers.push(await startNodePeer(plan(relay.url, 'suite')));
   await waitFor(() => peers.every((peer) => peer.status().voters.length === 3 && peer.status().leaderId !== null), 'three voters and a leader', FORM_TIMEOUT_MS);
 }, FORM_TIMEOUT_MS + 5000);

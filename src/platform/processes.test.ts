@@ -71,7 +71,8 @@ const SETTLE_MS = 1_500;
 
 beforeAll(async () => {
   const started = Date.now();
-  relay = await startRelay({ host: '127.0.0.1', port: 0 });
+  // A relay started with its rooms: no peer can be on its way back, so no settling grace (relay/constants.ts RELAY_SETTLING_MS).
+  relay = await startRelay({ host: '127.0.0.1', port: 0, settlingMs: 0 });
   // Only the relay sees the processes from here. Members are promoted in the order they become
   // healthy, so this process's peer could still take the third voter seat from the last process
   // (and a seat is given back only after VOTER_UNREACHABLE_MS, 30 s): wait until the three are in

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { RoomEvent } from '../adapters/signaling.js';
-import { CLOSE_CODE } from './constants.js';
+import { CLOSE_CODE, RELAY_SETTLING_MS } from './constants.js';
 import { RelaySignaling, type RelaySignalingOptions } from './client.js';
 import { startRelay, type RelayOptions, type StandaloneRelay } from './server.js';
 import { eventually, Probe } from './test-probe.js';
@@ -47,7 +47,7 @@ function client(url: string, self: string, options: Partial<RelaySignalingOption
 
 describe('RelaySignaling', () => {
   it('two clients see each other and exchange signals and fallback bytes', async () => {
-    const server = await relay();
+    const server = await relay({ settlingMs: 0 });
     const a = client(server.url, 'peer-a');
     a.client.start();
     await eventually(() => a.events.length === 1, 'a listed');
@@ -180,6 +180,18 @@ describe('RelaySignaling', () => {
     await eventually(() => a.client.stats().connects >= 2, 'retried after the timeout', 3_000);
   });
 
+  it('passes a settling relay\'s grace on with the list (the mesh and the runtime read it)', async () => {
+    const server = await relay();
+    const a = client(server.url, 'peer-a');
+    a.client.start();
+    await eventually(() => a.events.length === 1, 'a listed');
+    const list = a.events[0];
+    expect(list).toMatchObject({ type: 'list', peers: [] });
+    const settlingMs = list?.type === 'list' ? list.settlingMs : undefined;
+    expect(settlingMs).toBeGreaterThan(RELAY_SETTLING_MS - 5_000);
+    expect(settlingMs).toBeLessThanOrEqual(RELAY_SETTLING_MS);
+  });
+
   it('drops (counts) frames a relay should never send, and keeps going', async () => {
     const fake = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     fake.on('connection', (socket) => {
@@ -187,6 +199,8 @@ describe('RelaySignaling', () => {
       socket.send(JSON.stringify({ v: 1, type: 'list', peers: ['peer-a'] }));
       socket.send(JSON.stringify({ v: 1, type: 'list', peers: 'peer-b' }));
       socket.send(JSON.stringify({ v: 1, type: 'joined', peer: 'bad id' }));
+      socket.send(JSON.stringify({ v: 1, type: 'list', peers: [], settlingMs: -5 }));
+      socket.send(JSON.stringify({ v: 1, type: 'list', peers: [], settlingMs: 10 ** 9 }));
       socket.send(JSON.stringify({ v: 9, type: 'pong' }));
       socket.send(new Uint8Array([1, 1, 200]));
       socket.send(JSON.stringify({ v: 1, type: 'list', peers: ['peer-b'] }));
@@ -201,7 +215,7 @@ describe('RelaySignaling', () => {
     a.client.start();
     await eventually(() => a.signals.length === 1, 'the valid signal');
     expect(a.events).toEqual([{ type: 'list', peers: ['peer-b'] }]);
-    expect(a.client.stats().dropped.malformed).toBe(6);
+    expect(a.client.stats().dropped.malformed).toBe(8);
   });
 
   it('refuses bad options with a clear error', () => {

@@ -386,7 +386,7 @@ export class RelaySignaling implements Signaling {
         this.joins += 1;
         if (this.connectTimer !== null) clearTimeout(this.connectTimer);
         this.connectTimer = null;
-        this.roomHandler?.({ type: 'list', peers: message.peers });
+        this.roomHandler?.(message.settlingMs === undefined ? { type: 'list', peers: message.peers } : { type: 'list', peers: message.peers, settlingMs: message.settlingMs });
         return;
       case 'joined':
       case 'left':

@@ -75,6 +75,10 @@ export const CLOSE_CODE = {
   roomFull: 4504,
 } as const;
 
+/** The largest `settlingMs` a `list` may carry (decoders refuse more): a minute is far above any
+ *  grace a relay needs (RELAY_SETTLING_MS) and bounds how long a relay can make a joiner wait. */
+export const RELAY_SETTLING_MS_MAX = 60_000;
+
 // --- Relay server caps ----------------------------------------------------------------------------
 
 /** The most rooms one relay holds: a relay serves a handful of ensembles (one per app and
@@ -134,10 +138,21 @@ export const RELAY_JOIN_TIMEOUT_MS = 10_000;
 export const RELAY_CLIENT_BACKOFF_INITIAL_MS = 250;
 
 /** The longest reconnect delay (the backoff doubles up to it): a peer keeps serving its existing
- *  data channels while the relay is away, so retrying every ~10 s forever is cheap and means a relay
- *  that comes back after minutes is found again without a restart. Retries are bounded in rate,
- *  not in number. */
-export const RELAY_CLIENT_BACKOFF_MAX_MS = 10_000;
+ *  data channels while the relay is away, so retrying every few seconds forever is cheap and means
+ *  a relay that comes back after minutes is found again without a restart. Retries are bounded in
+ *  rate, not in number. Short, because it sets the relay's settling grace (RELAY_SETTLING_MS): the
+ *  first peer of a new room after a relay start waits that long before it founds the ensemble. */
+export const RELAY_CLIENT_BACKOFF_MAX_MS = 4_000;
+
+/** Margin over the clients' longest reconnect delay in RELAY_SETTLING_MS: a reconnect that
+ *  fires at the very end of its backoff still needs its TCP connect and join round trip. */
+export const RELAY_SETTLING_MARGIN_MS = 1_500;
+
+/** How long after it starts a relay says its room lists may be incomplete (`list.settlingMs`): the
+ *  peers of a room that lived on through a relay restart come back within their longest reconnect
+ *  delay (RELAY_CLIENT_BACKOFF_MAX_MS) plus a connect, so until then an empty room may only look
+ *  empty, and a fresh peer must not bootstrap a second ensemble in it (peer/networked.ts). */
+export const RELAY_SETTLING_MS = RELAY_CLIENT_BACKOFF_MAX_MS + RELAY_SETTLING_MARGIN_MS;
 
 /** Frames queued while the client is (re)connecting: enough for the signals of one join round;
  *  beyond it sends are dropped and counted (the mesh retries on the next `list`). */

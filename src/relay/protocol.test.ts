@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RELAY_FALLBACK_BYTES_PER_MESSAGE_MAX, RELAY_MESSAGE_BYTES_MAX, RELAY_SIGNAL_DEPTH_MAX } from './constants.js';
+import { RELAY_FALLBACK_BYTES_PER_MESSAGE_MAX, RELAY_MESSAGE_BYTES_MAX, RELAY_SETTLING_MS_MAX, RELAY_SIGNAL_DEPTH_MAX } from './constants.js';
 import {
   decodeClientText,
   decodeRelayed,
@@ -34,6 +34,8 @@ describe('relay protocol', () => {
     for (const message of client) expect(decodeClientText(encodeClientText(message))).toEqual({ ok: true, value: message });
     const server: ServerMessage[] = [
       { type: 'list', peers: ['a', 'b'] },
+      { type: 'list', peers: [], settlingMs: 1 },
+      { type: 'list', peers: ['a'], settlingMs: RELAY_SETTLING_MS_MAX },
       { type: 'joined', peer: 'a' },
       { type: 'left', peer: 'a' },
       { type: 'signal', from: 'a', data: [null, 1.5, 'x', true] },
@@ -70,6 +72,18 @@ describe('relay protocol', () => {
       expect(isJsonData(bad)).toBe(false);
     }
     expect(isJsonData(new Array(10).fill(0), 8, 5)).toBe(false);
+  });
+
+  it('list.settlingMs: optional (a list without it is the old frame), and when present a bounded whole number', () => {
+    expect(encodeServerText({ type: 'list', peers: [] })).toBe('{"v":1,"type":"list","peers":[]}');
+    expect(decodeServerText('{"v":1,"type":"list","peers":[],"settlingMs":11999}')).toEqual({ ok: true, value: { type: 'list', peers: [], settlingMs: 11_999 } });
+    for (const bad of ['0', '-1', '1.5', '"5"', 'null', 'true', '[]', '1e400', String(RELAY_SETTLING_MS_MAX + 1)]) {
+      expect(decodeServerText(`{"v":1,"type":"list","peers":[],"settlingMs":${bad}}`), bad).toMatchObject({ ok: false, reason: 'malformed' });
+    }
+    expect(decodeServerText('{"v":1,"type":"list","peers":[],"settlingMs":5,"x":1}')).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(decodeServerText('{"v":1,"type":"list","settlingMs":5}')).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(() => encodeServerText({ type: 'list', peers: [], settlingMs: 0 })).toThrow();
+    expect(() => encodeServerText({ type: 'list', peers: [], settlingMs: RELAY_SETTLING_MS_MAX + 1 })).toThrow();
   });
 
   it('classifies refusals: malformed vs version', () => {

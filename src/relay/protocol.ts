@@ -6,7 +6,9 @@
  * Both ends validate every frame field by field before use and every message before they encode it
  * (STYLE.md habit 4). Decoders never throw on bad input: they return `{ ok: false, reason, detail }`
  * where `reason` says whether the frame was malformed or from another protocol version. Unknown
- * fields are refused as well as missing ones: the version field is how the protocol grows.
+ * fields are refused as well as missing ones: the version field is how the protocol grows. The one
+ * optional field, `list.settlingMs`, is sent only while it applies, so a `list` without it is exactly
+ * the version 1 frame every client already reads.
  *
  * Browser-safe: no Node imports (the client bundles it).
  */
@@ -23,6 +25,7 @@ import {
   RELAY_PEERS_PER_ROOM_MAX,
   RELAY_PROTOCOL_VERSION,
   RELAY_ROOM_BYTES_MAX,
+  RELAY_SETTLING_MS_MAX,
   RELAY_SIGNAL_DEPTH_MAX,
 } from './constants.js';
 
@@ -33,9 +36,12 @@ export type ClientMessage =
   | { readonly type: 'signal'; readonly to: PeerId; readonly data: unknown }
   | { readonly type: 'ping' };
 
-/** Relay to client. `list` answers `join`; `pong` answers `ping`. */
+/** Relay to client. `list` answers `join`; `pong` answers `ping`. A `list` sent while the relay is
+ *  settling (just started: peers that outlived a relay restart may not have rejoined yet) carries
+ *  `settlingMs`, the milliseconds left of that grace (1..RELAY_SETTLING_MS_MAX); absent, the list is
+ *  complete as far as the relay knows. */
 export type ServerMessage =
-  | { readonly type: 'list'; readonly peers: readonly PeerId[] }
+  | { readonly type: 'list'; readonly peers: readonly PeerId[]; readonly settlingMs?: number }
   | { readonly type: 'joined'; readonly peer: PeerId }
   | { readonly type: 'left'; readonly peer: PeerId }
   | { readonly type: 'signal'; readonly from: PeerId; readonly data: unknown }
@@ -63,6 +69,11 @@ function malformed(detail: string): { ok: false; reason: 'malformed'; detail: st
 /** A room name: 1..RELAY_ROOM_BYTES_MAX characters of RELAY_NAME_PATTERN (ASCII, so chars = bytes). */
 export function isRoomName(value: unknown): value is string {
   return typeof value === 'string' && value.length >= 1 && value.length <= RELAY_ROOM_BYTES_MAX && RELAY_NAME_PATTERN.test(value);
+}
+
+/** A list's `settlingMs`: a whole number of milliseconds in 1..RELAY_SETTLING_MS_MAX. */
+export function isSettlingMs(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= RELAY_SETTLING_MS_MAX;
 }
 
 /** A peer id: 1..RELAY_PEER_ID_BYTES_MAX characters of RELAY_NAME_PATTERN. */
@@ -193,12 +204,15 @@ export function decodeServerText(text: unknown): Parsed<ServerMessage> {
   const { type, object } = envelope.value;
   switch (type) {
     case 'list': {
-      if (!hasExactKeys(object, ['peers'])) return malformed('list: fields are peers');
+      const settling = Object.hasOwn(object, 'settlingMs');
+      if (!hasExactKeys(object, settling ? ['peers', 'settlingMs'] : ['peers'])) return malformed('list: fields are peers and an optional settlingMs');
       const peers = object.peers;
       if (!Array.isArray(peers) || peers.length > RELAY_PEERS_PER_ROOM_MAX) return malformed('list: peers is not a bounded array');
       if (!peers.every(isPeerId)) return malformed('list: bad peer id');
       if (new Set(peers).size !== peers.length) return malformed('list: duplicate peer id');
-      return { ok: true, value: { type, peers } };
+      if (!settling) return { ok: true, value: { type, peers } };
+      if (!isSettlingMs(object.settlingMs)) return malformed(`list: settlingMs is not an integer in 1..${RELAY_SETTLING_MS_MAX}`);
+      return { ok: true, value: { type, peers, settlingMs: object.settlingMs } };
     }
     case 'joined':
     case 'left':
@@ -223,7 +237,9 @@ export function encodeServerText(message: ServerMessage): string {
     case 'list':
       assert(message.peers.length <= RELAY_PEERS_PER_ROOM_MAX, 'list is at most a room');
       assert(message.peers.every(isPeerId), 'list holds valid peer ids');
-      return JSON.stringify({ v: RELAY_PROTOCOL_VERSION, type: message.type, peers: message.peers });
+      if (message.settlingMs === undefined) return JSON.stringify({ v: RELAY_PROTOCOL_VERSION, type: message.type, peers: message.peers });
+      assert(isSettlingMs(message.settlingMs), 'list settlingMs is an integer in range');
+      return JSON.stringify({ v: RELAY_PROTOCOL_VERSION, type: message.type, peers: message.peers, settlingMs: message.settlingMs });
     case 'joined':
     case 'left':
       assert(isPeerId(message.peer), `${message.type} peer is a valid peer id`);

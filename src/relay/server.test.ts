@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import * as encoding from 'lib0/encoding';
-import { CLOSE_CODE, RELAY_PROTOCOL_VERSION } from './constants.js';
+import { CLOSE_CODE, RELAY_PROTOCOL_VERSION, RELAY_SETTLING_MS } from './constants.js';
 import { decodeRelayed, encodeRelayed } from './protocol.js';
 import { attachRelay, startRelay, type Relay, type RelayOptions } from './server.js';
 import { eventually, Probe } from './test-probe.js';
@@ -94,6 +94,53 @@ describe('rooms', () => {
     expect((await old.probe.closedWithin()).code).toBe(CLOSE_CODE.replaced);
     expect(server.stats()).toMatchObject({ rooms: 1, peers: 1 });
     await fresh.probe.roundTrip();
+  });
+});
+
+describe('settling: a relay that started lately says its lists may be incomplete', () => {
+  it('lists carry the grace left (settlingMs) until RELAY_SETTLING_MS after the start, then the plain list', async () => {
+    let now = 50_000;
+    const server = await relay({ nowMs: () => now });
+    now += 1_000;
+    const first = await Probe.open(server.url);
+    cleanups.push(() => first.close());
+    first.json({ type: 'join', room: 'demo', peer: 'peer-a' });
+    expect(await first.nextJson()).toEqual({ v: RELAY_PROTOCOL_VERSION, type: 'list', peers: [], settlingMs: RELAY_SETTLING_MS - 1_000 });
+    now += 4_000;
+    const second = await Probe.open(server.url);
+    cleanups.push(() => second.close());
+    second.json({ type: 'join', room: 'demo', peer: 'peer-b' });
+    expect(await second.nextJson()).toEqual({ v: RELAY_PROTOCOL_VERSION, type: 'list', peers: ['peer-a'], settlingMs: RELAY_SETTLING_MS - 5_000 });
+    now = 50_000 + RELAY_SETTLING_MS;
+    const third = await Probe.open(server.url);
+    cleanups.push(() => third.close());
+    third.json({ type: 'join', room: 'other', peer: 'peer-c' });
+    expect(await third.nextJson()).toEqual({ v: RELAY_PROTOCOL_VERSION, type: 'list', peers: [] });
+  });
+
+  it('a restarted relay settles again; settlingMs: 0 turns the grace off', async () => {
+    const before = await relay();
+    const port = Number(new URL(before.url).port);
+    await before.close();
+    const restarted = await relay({ port } as RelayOptions);
+    const a = await joined(restarted.url, 'demo', 'peer-a');
+    expect(a.peers).toEqual([]);
+    const off = await relay({ settlingMs: 0 });
+    const probe = await Probe.open(off.url);
+    cleanups.push(() => probe.close());
+    probe.json({ type: 'join', room: 'demo', peer: 'peer-a' });
+    expect(await probe.nextJson()).toEqual({ v: RELAY_PROTOCOL_VERSION, type: 'list', peers: [] });
+    const again = await Probe.open(restarted.url);
+    cleanups.push(() => again.close());
+    again.json({ type: 'join', room: 'demo', peer: 'peer-b' });
+    const list = await again.nextJson();
+    expect(list).toMatchObject({ type: 'list', peers: ['peer-a'] });
+    expect(list.settlingMs).toBeGreaterThan(RELAY_SETTLING_MS - 5_000);
+    expect(list.settlingMs).toBeLessThanOrEqual(RELAY_SETTLING_MS);
+  });
+
+  it('refuses a grace above what a list may carry', async () => {
+    await expect(relay({ settlingMs: 10 ** 9 })).rejects.toThrow(/settlingMs/);
   });
 });
 

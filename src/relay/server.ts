@@ -32,6 +32,8 @@ import {
   RELAY_PING_INTERVAL_MS,
   RELAY_PONGS_MISSED_MAX,
   RELAY_ROOMS_MAX,
+  RELAY_SETTLING_MS,
+  RELAY_SETTLING_MS_MAX,
   RELAY_SOCKET_BUFFERED_BYTES_MAX,
   RELAY_SOCKETS_MAX,
 } from './constants.js';
@@ -73,8 +75,13 @@ export const RELAY_CAPS_DEFAULT: Readonly<RelayCaps> = Object.freeze({
 export interface RelayOptions extends Partial<RelayCaps> {
   /** The URL path that takes WebSocket upgrades; RELAY_PATH_DEFAULT ('/relay') when absent. */
   path?: string;
-  /** A monotonic clock in milliseconds for the rate buckets (tests may inject one). */
+  /** A monotonic clock in milliseconds for the rate buckets and the settling grace (tests may
+   *  inject one). */
   nowMs?: () => number;
+  /** How long after it starts the relay marks its lists as maybe incomplete (`list.settlingMs`):
+   *  RELAY_SETTLING_MS when absent; 0 turns the grace off (a relay that is known to be the room's
+   *  first, as in tests that start one per ensemble). At most RELAY_SETTLING_MS_MAX. */
+  settlingMs?: number;
 }
 
 /** Why a socket was closed. */
@@ -146,6 +153,11 @@ function validateCaps(caps: RelayCaps): void {
   }
 }
 
+function validateSettlingMs(settlingMs: number): void {
+  assert(Number.isSafeInteger(settlingMs), 'relay settlingMs is an integer');
+  assert(settlingMs >= 0 && settlingMs <= RELAY_SETTLING_MS_MAX, 'relay settlingMs in 0..RELAY_SETTLING_MS_MAX');
+}
+
 const utf8 = new TextDecoder('utf-8');
 
 function printable(text: string): string {
@@ -167,11 +179,16 @@ class RelayCore {
   private readonly dropped = Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])) as Record<DropReason, number>;
   private readonly pingTimer: ReturnType<typeof setInterval>;
   private shuttingDown = false;
+  /** When this relay started (nowMs): its lists carry `settlingMs` until settlingMs after it. */
+  private readonly startedAtMs: number;
 
   constructor(
     readonly caps: Readonly<RelayCaps>,
     private readonly nowMs: () => number,
+    private readonly settlingMs: number,
   ) {
+    validateSettlingMs(settlingMs);
+    this.startedAtMs = nowMs();
     this.pingTimer = setInterval(() => this.pingAll(), caps.pingIntervalMs);
     this.pingTimer.unref();
   }
@@ -358,11 +375,22 @@ class RelayCore {
     connection.peer = peer;
     assert(room.peers.size <= this.caps.peersPerRoomMax, 'room within its cap');
     assert(this.rooms.size <= this.caps.roomsMax, 'rooms within their cap');
-    this.send(connection, encodeServerText({ type: 'list', peers: others }));
+    this.send(connection, encodeServerText(this.listOf(others)));
     const joined = encodeServerText({ type: 'joined', peer });
     for (const other of room.peers.values()) {
       if (other !== connection) this.send(other, joined);
     }
+  }
+
+  /**
+   * The `list` for a joiner. While the relay is settling (within settlingMs of its start) the list
+   * says how much of that grace is left: the room's peers that lived on through a relay restart
+   * may still be in their reconnect backoff, so an empty list does not yet mean an empty room.
+   */
+  private listOf(others: readonly PeerId[]): ServerMessage {
+    const leftMs = Math.ceil(this.startedAtMs + this.settlingMs - this.nowMs());
+    if (leftMs < 1) return { type: 'list', peers: others };
+    return { type: 'list', peers: others, settlingMs: Math.min(leftMs, this.settlingMs) };
   }
 
   /** Sends a frame; a recipient whose backlog passed its cap is closed instead (it reads too slowly). */
@@ -488,14 +516,14 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
  * address when asked.
  */
 export function attachRelay(httpServer: Server, options: RelayOptions = {}): Relay {
-  const { path = RELAY_PATH_DEFAULT, nowMs = () => performance.now(), ...overrides } = options;
+  const { path = RELAY_PATH_DEFAULT, nowMs = () => performance.now(), settlingMs = RELAY_SETTLING_MS, ...overrides } = options;
   assert(path.startsWith('/'), 'relay path starts with /');
   const caps: RelayCaps = { ...RELAY_CAPS_DEFAULT };
   for (const [name, value] of Object.entries(overrides)) {
     if (value !== undefined) caps[name as keyof RelayCaps] = value as number;
   }
   validateCaps(caps);
-  const core = new RelayCore(caps, nowMs);
+  const core = new RelayCore(caps, nowMs, settlingMs);
   const wss = new WebSocketServer({ noServer: true, maxPayload: caps.messageBytesMax, perMessageDeflate: false, clientTracking: false });
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (pathnameOf(request) !== path) {
@@ -530,6 +558,7 @@ export function attachRelay(httpServer: Server, options: RelayOptions = {}): Rel
 export async function startRelay(options: RelayOptions & { host: string; port: number }): Promise<StandaloneRelay> {
   const { host, port, ...relayOptions } = options;
   assert(Number.isInteger(port) && port >= 0 && port <= 65535, 'relay port in 0..65535');
+  if (relayOptions.settlingMs !== undefined) validateSettlingMs(relayOptions.settlingMs);
   const httpServer = createServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
     response.end('meshkeeper relay: connect with a WebSocket\n');

@@ -254,7 +254,9 @@ export class Ensemble {
   static async start(config: EnsembleConfig, deps: EnsembleDeps): Promise<Ensemble> {
     const ensemble = new Ensemble(config, deps);
     if (config.relayUrl === undefined) {
-      ensemble.relay = await startRelay({ host: '127.0.0.1', port: 0 });
+      // A relay started with the ensemble: nobody is on the way back, so no settling grace
+      // (restartRelay keeps it: that is the case it is for).
+      ensemble.relay = await startRelay({ host: '127.0.0.1', port: 0, settlingMs: 0 });
       ensemble.relayPort = ensemble.relay.port;
     }
     return ensemble;
