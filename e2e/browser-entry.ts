@@ -2,9 +2,9 @@
 // Vite's build() and served, with a page that loads it, from a loopback HTTP server of its own
 // (a page fulfilled by page.route has no address, and Chromium then blocks loopback sockets).
 import { createServer } from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { build } from 'vite';
 
 export interface ServedEntry {
@@ -26,10 +26,17 @@ export async function serveBrowserEntry(options: { readonly entry: string; reado
     publicDir: false,
     build: { outDir, emptyOutDir: true, minify: false, lib: { entry: resolve(options.entry), formats: ['es'], fileName: () => bundleName } },
   });
-  const bundle = await readFile(join(outDir, bundleName));
+  // The entry and whatever the build split off it (chunks of dynamic imports, worker scripts),
+  // by their plain names in the bundle folder.
+  const files = new Map<string, Buffer>();
+  for (const name of await readdir(outDir, { recursive: true })) {
+    const path = join(outDir, name);
+    if ((await stat(path)).isFile()) files.set(`/${name.split(sep).join('/')}`, await readFile(path));
+  }
   const server = createServer((request, response) => {
     if (request.url === '/' || request.url?.startsWith('/?') === true) return void response.writeHead(200, { 'content-type': 'text/html' }).end(page);
-    if (request.url === `/${bundleName}`) return void response.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+    const file = files.get(request.url ?? '');
+    if (file !== undefined) return void response.writeHead(200, { 'content-type': 'text/javascript' }).end(file);
     response.writeHead(404).end();
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));

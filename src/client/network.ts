@@ -16,7 +16,9 @@ import type { PeerStatus } from '../peer/peer.js';
 import type { ServingApi } from '../peer/serving-api.js';
 import type { StatusBoard } from './board.js';
 import type { KeeperHost } from './host.js';
-import type { NetworkPlan, TabsPlan } from './options.js';
+import type { ClientPlan, NetworkPlan, TabsPlan } from './options.js';
+import type { RemoteServing } from './remote-serving.js';
+import type { KeeperStatus } from './types.js';
 import { keeperStatus } from './standalone.js';
 
 /** A running peer of a networked ensemble, as the Keepers of this process share it. */
@@ -30,14 +32,26 @@ export interface NetworkedPeer {
   leave(): Promise<void>;
   /** Leaves at once, synchronously (Peer.leaveNow: a closing page), then closes transport and
    *  storage without waiting. Platforms without it get leave() from leaveAllNow. */
-  leaveNow?(): void;
+  leaveNow?(avoid?: readonly string[]): void;
   /** As leave / leaveNow, but the identity stays a member: another tab of this browser profile
-   *  resumes it from storage (platform/slots.ts). Where the platform has identities that return. */
-  suspend?(): Promise<void>;
-  suspendNow?(): void;
+   *  resumes it from storage (platform/slots.ts). Where the platform has identities that return.
+   *  `avoid`: peers never to hand leadership to (the others this page hosts, going with it). */
+  suspend?(avoid?: readonly string[]): Promise<void>;
+  suspendNow?(avoid?: readonly string[]): void;
+}
+
+/** A client-only attachment of a room (platform/client-attachment.ts): no replica, its sessions
+ *  served by the room's serving peers (remote-serving.ts). */
+export interface ClientAttachment {
+  readonly serving: RemoteServing;
+  /** Messages on the runtime's or the board's channel, dropped (they are not for an attachment). */
+  droppedOtherChannels(): number;
+  close(): void;
 }
 
 export interface NetworkRuntime {
+  /** Starts this process's client-only attachment to `plan.room` (no replica). */
+  startClient?(plan: ClientPlan): ClientAttachment;
   /** Starts this process's peer of `plan.room`, met through `plan.relay`. */
   startPeer(plan: NetworkPlan): Promise<NetworkedPeer>;
   /** Starts this tab's peer of the ensemble of this profile's tabs (browsers only). */
@@ -101,11 +115,70 @@ export function leaveAllNow(): void {
   }
 }
 
-export async function joinNetwork(plan: NetworkPlan | TabsPlan): Promise<KeeperHost> {
+interface Attachment {
+  readonly secret: string | undefined;
+  readonly attachment: ClientAttachment;
+  keepers: number;
+}
+
+const attachments = new Map<string, Attachment>();
+
+/** What a Keeper of a client-only attachment reports as its status: it runs no replica, so
+ *  everything but its own id and the peer serving its session now is empty. */
+function attachmentStatus(attachment: ClientAttachment, sessionId: string | null): KeeperStatus {
+  const serving = sessionId === null ? null : attachment.serving.servingPeerOf(sessionId);
+  return { peerId: attachment.serving.peerId, role: 'observer', term: 0, leaderId: null, commitIndex: 0, appliedIndex: 0, voters: [], observers: [], quorum: serving !== null, votersShareDomain: false, servingPeerId: serving };
+}
+
+/** A client-only attachment's host: one attachment per (relay, room) in this process, shared by
+ *  its Keepers (each with its own session, placed on its own serving peer); closed with the last. */
+function joinAttachment(started: NetworkRuntime, plan: ClientPlan): KeeperHost {
+  if (started.startClient === undefined) throw new KeeperError('UNIMPLEMENTED', 'this platform has no client-only attachment (replica: false) yet');
+  const key = `client\n${plan.relay}\n${plan.room}`;
+  let entry = attachments.get(key);
+  if (entry !== undefined && entry.secret !== plan.secret) {
+    throw new KeeperError('AUTHFAILED', `join: room ${JSON.stringify(plan.room)} is attached by this process with a different secret`);
+  }
+  if (entry === undefined) {
+    entry = { secret: plan.secret, attachment: started.startClient(plan), keepers: 0 };
+    attachments.set(key, entry);
+  }
+  entry.keepers += 1;
+  const joined = entry;
+  let sessionId: string | null = null;
+  let released = false;
+  const serving = joined.attachment.serving;
+  return {
+    serving: {
+      peerId: serving.peerId,
+      openSession: (options, done) =>
+        serving.openSession(options, (result) => {
+          if (result.ok) sessionId = result.session.sessionId;
+          done(result);
+        }),
+      closeSession: (id, done) => serving.closeSession(id, done),
+      addAuth: (id, auth) => serving.addAuth(id, auth),
+      submit: (id, request, done) => serving.submit(id, request, done),
+    },
+    status: () => attachmentStatus(joined.attachment, sessionId),
+    onStatus: () => () => undefined,
+    release: async () => {
+      if (released) return;
+      released = true;
+      joined.keepers -= 1;
+      if (joined.keepers > 0) return;
+      if (attachments.get(key) === joined) attachments.delete(key);
+      joined.attachment.close();
+    },
+  };
+}
+
+export async function joinNetwork(plan: NetworkPlan | TabsPlan | ClientPlan): Promise<KeeperHost> {
   const started = runtime;
   if (started === null) {
     throw new KeeperError('UNIMPLEMENTED', "joining over a relay needs meshkeeper's platform entry: import from 'meshkeeper' (it resolves to the Node or browser entry), not from its source files");
   }
+  if (plan.kind === 'client') return joinAttachment(started, plan);
   // Relay URLs are ws:// or wss:// URLs, so no relay's key can equal the tabs' key of a room.
   const key = plan.kind === 'tabs' ? `tabs\n${plan.room}` : `${plan.relay}\n${plan.room}`;
   let room = rooms.get(key);

@@ -113,3 +113,22 @@ describe('planJoin', () => {
     expect(planJoin({ storage: 'memory' }, node).kind).toBe('standalone');
   });
 });
+
+describe('replica: false (a client-only attachment, issue 6)', () => {
+  it('plans an attachment over a relay, refuses what does not apply, and needs a relay', () => {
+    expect(planJoin({ relay: 'ws://127.0.0.1:8787/relay', room: 'r', replica: false, sessionTimeoutMs: 6000 }, node)).toEqual({
+      kind: 'client',
+      relay: 'ws://127.0.0.1:8787/relay',
+      room: 'r',
+      secret: undefined,
+      sessionTimeoutMs: 6000,
+      requestTimeoutMs: 0,
+    });
+    expect(planJoin({ relay: 'ws://127.0.0.1:8787/relay', replica: true, storage: 'memory' }, node).kind).toBe('network');
+    expect(refusal({ relay: 'ws://127.0.0.1:8787/relay', replica: 'no' }, node).code).toBe('BADARGUMENTS');
+    expect(refusal({ relay: 'ws://127.0.0.1:8787/relay', replica: false, storage: 'memory' }, node).code).toBe('BADARGUMENTS');
+    expect(refusal({ relay: 'ws://127.0.0.1:8787/relay', replica: false, voters: 3 }, node).code).toBe('BADARGUMENTS');
+    expect(refusal({ replica: false }, node).code).toBe('BADARGUMENTS');
+    expect(refusal({ replica: false }, browser).code).toBe('UNIMPLEMENTED');
+  });
+});

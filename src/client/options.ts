@@ -43,14 +43,30 @@ export interface JoinOptions {
   /** A client-side bound on each call: a call not answered within it fails with OPERATIONTIMEOUT
    *  (outcome unknown). Off by default, as ZooKeeper's zookeeper.request.timeout. */
   requestTimeoutMs?: number;
+  /** false: a client-only attachment — this process runs no replica and never joins the ensemble;
+   *  its session is served by one of the room's serving peers, chosen by rendezvous hashing, and
+   *  moves to another when that peer goes. Needs `relay`; `storage` and `voters` do not apply.
+   *  Default true. */
+  replica?: boolean;
 }
 
-const KNOWN_OPTIONS = ['relay', 'room', 'secret', 'storage', 'voters', 'sessionTimeoutMs', 'requestTimeoutMs'] as const;
+const KNOWN_OPTIONS = ['relay', 'room', 'secret', 'storage', 'voters', 'sessionTimeoutMs', 'requestTimeoutMs', 'replica'] as const;
 
 export const ROOM_DEFAULT = 'meshkeeper';
 
 /** How to join, once the options are checked. */
-export type JoinPlan = StandalonePlan | NetworkPlan | TabsPlan;
+export type JoinPlan = StandalonePlan | NetworkPlan | TabsPlan | ClientPlan;
+
+/** Over a relay without a replica (`replica: false`): a client-only attachment of the room. */
+export interface ClientPlan {
+  kind: 'client';
+  relay: string;
+  room: string;
+  secret: string | undefined;
+  sessionTimeoutMs: number;
+  /** 0 when off. */
+  requestTimeoutMs: number;
+}
 
 /** Over a relay: this process (tab) runs a peer of the room's ensemble. */
 export interface NetworkPlan {
@@ -100,6 +116,7 @@ export function currentPlatform(): Platform {
 
 /** The pieces of work that bring the other ways to join; named in UNIMPLEMENTED errors. */
 export const NOT_YET = {
+  tabsClient: "a client-only attachment (replica: false) without a relay would attach to this profile's tabs; only attachments over a relay exist today: pass a relay URL",
   standaloneStorage: "a standalone ensemble (no relay) keeps its replica in memory: pass storage: 'memory', or a relay URL to join a networked ensemble with durable storage",
 } as const;
 
@@ -119,6 +136,14 @@ export function planJoin(options: unknown, platform: Platform = currentPlatform(
   const sessionTimeoutMs =
     integerOption(given.sessionTimeoutMs, 'sessionTimeoutMs', { min: SESSION_TIMEOUT_MS_MIN, max: SESSION_TIMEOUT_MS_MAX }) ?? SESSION_TIMEOUT_MS_DEFAULT;
   const requestTimeoutMs = integerOption(given.requestTimeoutMs, 'requestTimeoutMs', { min: 1, max: REQUEST_TIMEOUT_MS_MAX }) ?? 0;
+  if (given.replica !== undefined && typeof given.replica !== 'boolean') throw badArgument(`replica must be a boolean, got ${typeof given.replica}`);
+  if (given.replica === false) {
+    if (given.storage !== undefined) throw badArgument('storage does not apply with replica: false (a client-only attachment keeps no replica)');
+    if (given.voters !== undefined) throw badArgument('voters does not apply with replica: false (a client-only attachment never votes)');
+    if (relay !== undefined) return { kind: 'client', relay, room, secret, sessionTimeoutMs, requestTimeoutMs };
+    if (!platform.node) throw new KeeperError('UNIMPLEMENTED', NOT_YET.tabsClient);
+    throw badArgument('replica: false needs a relay (a client-only attachment is served by the peers of a room)');
+  }
 
   if (storage === 'indexeddb' && platform.node) throw badArgument("storage 'indexeddb' is for browsers; a Node peer keeps its replica in 'file:<dir>' or 'memory'");
   if (relay !== undefined) return { kind: 'network', relay, room, secret, storage, voters, sessionTimeoutMs, requestTimeoutMs };

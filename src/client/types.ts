@@ -78,6 +78,10 @@ export interface KeeperStatus {
    *  disk), so that domain going down takes them all; the leader spreads voters over domains when
    *  peers of other domains (other devices, edge peers) are there to take a vote. */
   votersShareDomain: boolean;
+  /** A client-only attachment (`replica: false`) only: the serving peer its session is on now
+   *  (null while the session moves). Such a Keeper runs no replica: `peerId` is its own id, `role`
+   *  'observer', the indexes 0 and the lists empty; `quorum` says whether a serving peer holds it. */
+  servingPeerId?: string | null;
 }
 
 /** Events a Keeper emits through `on`. */

@@ -61,6 +61,10 @@ export interface PeerCounters {
   orphansClosed: number;
   /** Leaderships this peer handed on as it left at once (TimeoutNow sent from Peer.leaveNow). */
   transfersOnLeave: number;
+  /** Sessions of client-only attachments that moved in here (resumeSession), and the watches they
+   *  held that could not be set again (the watch table full, or a bad path). */
+  sessionsResumed: number;
+  watchesRefusedOnResume: number;
   /** Client callbacks (done, listener, status) that threw (each rethrown from a fresh timer). */
   callbackErrors: number;
 }
@@ -86,6 +90,8 @@ export function newCounters(): PeerCounters {
     leaveNotices: 0,
     orphansClosed: 0,
     transfersOnLeave: 0,
+    sessionsResumed: 0,
+    watchesRefusedOnResume: 0,
     callbackErrors: 0,
   };
 }

@@ -3,7 +3,7 @@ import type { PeerId } from '../core/consensus/index.js';
 import { MemoryStorage, MemoryStore } from '../adapters/storage-memory.js';
 import { MemoryNetwork, type MemoryTransport } from '../adapters/transport-memory.js';
 import { ManualClock } from './clock-manual.js';
-import { startNetworkedPeer, ROOM_LIST_WAIT_MS, type RoomTransport } from './networked.js';
+import { decideEntry, ENTRY_ANSWER_WAIT_MS, ENTRY_PROBE_INTERVAL_MS, ENTRY_SETTLING_WAIT_MAX_MS, startNetworkedPeer, ROOM_LIST_WAIT_MS, type RoomTransport } from './networked.js';
 import type { Peer } from './peer.js';
 import { bytes, Ensemble, type Client } from './harness.js';
 import { DEPARTURE_CONFIRM_MS, RAFT_TICK_MS, SESSION_TICK_MS } from './constants.js';
@@ -11,12 +11,13 @@ import { ELECTION_TIMEOUT_TICKS_DEFAULT } from '../core/limits.js';
 import type { SessionRequest } from './serving-api.js';
 import { OPEN_ACL_UNSAFE } from '../core/tree/types.js';
 
-/** A room over a memory network: joining lists the peers already in it, as the relay does. */
+/** A room over a memory network: joining lists the peers already in it, as the relay does
+ *  (`settlingMs`: as a relay that started lately; `members` may be edited to play a relay restart). */
 class MemoryRoom {
   readonly members: PeerId[] = [];
   constructor(readonly network: MemoryNetwork) {}
 
-  join(id: PeerId, options: { listed?: boolean } = {}): RoomTransport {
+  join(id: PeerId, options: { listed?: boolean; settlingMs?: number } = {}): RoomTransport {
     const inner: MemoryTransport = this.network.connect(id);
     const listedPeers = this.members.filter((other) => other !== id);
     this.members.push(id);
@@ -26,7 +27,7 @@ class MemoryRoom {
       send: (to, bytes) => inner.send(to, bytes),
       onMessage: (handler) => inner.onMessage(handler),
       whenListed: (listener) => {
-        if (options.listed !== false) listener(listedPeers);
+        if (options.listed !== false) listener(listedPeers, options.settlingMs);
       },
       roomPeers: () => members.filter((other) => other !== id),
       close: () => inner.close(),
@@ -34,9 +35,9 @@ class MemoryRoom {
   }
 }
 
-function start(room: MemoryRoom, clock: ManualClock, id: PeerId, store = new MemoryStore(), listed = true): { peer: Peer | null; error: Error | null } {
+function start(room: MemoryRoom, clock: ManualClock, id: PeerId, store = new MemoryStore(), listed = true, settlingMs?: number): { peer: Peer | null; error: Error | null } {
   const out: { peer: Peer | null; error: Error | null } = { peer: null, error: null };
-  startNetworkedPeer({ transport: room.join(id, { listed }), storage: new MemoryStorage(store), clock, seed: id.charCodeAt(0) }, (result) => {
+  startNetworkedPeer({ transport: room.join(id, { listed, ...(settlingMs === undefined ? {} : { settlingMs }) }), storage: new MemoryStorage(store), clock, seed: id.charCodeAt(0) }, (result) => {
     if (result.ok) out.peer = result.peer;
     else out.error = result.error;
   });
@@ -128,6 +129,93 @@ describe('a networked peer entering its ensemble', () => {
     clock.advance(ROOM_LIST_WAIT_MS + 1);
     expect(lost.peer).toBeNull();
     expect(lost.error?.message).toMatch(/no room list/);
+  });
+});
+
+// The bootstrap split (docs/architecture.md, "Entering the ensemble"): a relay that restarted lists
+// an empty room while the members are still in their reconnect backoff, and says so (`settlingMs`).
+describe('a fresh peer and a relay that is settling', () => {
+  /** The relay's grace (RELAY_SETTLING_MS, src/relay: the client's 10 s backoff ceiling + 2 s). */
+  const SETTLING_MS = 12_000;
+  const memoryRoom = (clock: ManualClock): MemoryRoom => new MemoryRoom(new MemoryNetwork({ delivery: (deliver) => void clock.after(1, deliver) }));
+  const runUntil = (clock: ManualClock, done: () => boolean, limitMs: number, stepMs = 10): boolean => {
+    for (let waited = 0; waited < limitMs && !done(); waited += stepMs) clock.advance(stepMs);
+    return done();
+  };
+
+  it('an empty but settling list, then a member re-registers: the peer joins that ensemble and never bootstraps', () => {
+    const clock = new ManualClock();
+    const room = memoryRoom(clock);
+    const a = start(room, clock, 'a');
+    clock.advance(10);
+    const leader = a.peer as Peer;
+    expect(leader.status()).toMatchObject({ role: 'leader', voters: ['a'] });
+    const termBefore = leader.status().term;
+    // The relay restarts: it lists nobody, and `a` (alive, its data channels up) is in its backoff.
+    room.members.length = 0;
+    const fresh = start(room, clock, 'z', new MemoryStore(), true, SETTLING_MS);
+    clock.advance(3_000);
+    expect(fresh.peer, 'no decision while the relay settles and the room looks empty').toBeNull();
+    room.members.unshift('a'); // `a` re-registers with the relay
+    const registered = clock.now();
+    expect(runUntil(clock, () => fresh.peer !== null, SETTLING_MS)).toBe(true);
+    expect(clock.now() - registered, 'it joins as soon as the member answers, before the grace ends').toBeLessThan(4 * ENTRY_PROBE_INTERVAL_MS);
+    const z = fresh.peer as Peer;
+    // Two peers: `z` stays an observer (voters are kept odd) of `a`'s ensemble, in `a`'s term.
+    expect(runUntil(clock, () => z.status().observers.includes('z') && z.status().leaderId === 'a', 20_000, 100)).toBe(true);
+    expect(z.status()).toMatchObject({ leaderId: 'a', term: termBefore, voters: ['a'], observers: ['z'] });
+    expect(leader.status()).toMatchObject({ role: 'leader', voters: ['a'], observers: ['z'] });
+  });
+
+  it('an empty but settling list and nobody comes: the peer bootstraps once the grace is over, not before', () => {
+    const clock = new ManualClock();
+    const room = memoryRoom(clock);
+    const lone = start(room, clock, 'z', new MemoryStore(), true, SETTLING_MS);
+    clock.advance(SETTLING_MS - ENTRY_PROBE_INTERVAL_MS);
+    expect(lone.peer).toBeNull();
+    expect(lone.error).toBeNull();
+    clock.advance(2 * ENTRY_PROBE_INTERVAL_MS + 10);
+    expect(lone.peer?.status()).toMatchObject({ role: 'leader', voters: ['z'] });
+  });
+
+  it('an empty and complete list: the peer bootstraps at once, as without a relay restart', () => {
+    const clock = new ManualClock();
+    const room = memoryRoom(clock);
+    const lone = start(room, clock, 'z', new MemoryStore(), true, 0);
+    expect(lone.peer).not.toBeNull();
+    clock.advance(10);
+    expect(lone.peer?.status()).toMatchObject({ role: 'leader', voters: ['z'] });
+  });
+
+  it('two fresh peers while the relay settles, no old ensemble: the first bootstraps at the end of the grace, the second joins it', () => {
+    const clock = new ManualClock();
+    const room = memoryRoom(clock);
+    const first = start(room, clock, 'p', new MemoryStore(), true, SETTLING_MS);
+    clock.advance(1_000);
+    // The second finds the first listed and joins through it at once; it answers the first's
+    // probes as a fresh peer (term 0, no leader), which is no reason for the first to join it.
+    const second = start(room, clock, 'q', new MemoryStore(), true, SETTLING_MS - 1_000);
+    expect(second.peer).not.toBeNull();
+    clock.advance(SETTLING_MS - 1_000 - 2 * ENTRY_PROBE_INTERVAL_MS);
+    expect(first.peer).toBeNull();
+    // Every room peer answered: no ENTRY_ANSWER_WAIT_MS on top of the grace.
+    expect(runUntil(clock, () => first.peer !== null, 4 * ENTRY_PROBE_INTERVAL_MS)).toBe(true);
+    const p = first.peer as Peer;
+    const q = second.peer as Peer;
+    expect(runUntil(clock, () => q.status().leaderId === 'p' && q.status().observers.includes('q'), 20_000, 100)).toBe(true);
+    expect(p.status()).toMatchObject({ role: 'leader', voters: ['p'], observers: ['q'] });
+  });
+
+  it('decideEntry: every branch, and a relay cannot make a peer wait past its own bounds', () => {
+    const base = { firstListed: [] as PeerId[], settlingMs: SETTLING_MS, elapsedMs: 0, members: 0, unanswered: 0 };
+    expect(decideEntry({ ...base, firstListed: ['a'] })).toBe('join');
+    expect(decideEntry({ ...base, settlingMs: 0 })).toBe('bootstrap');
+    expect(decideEntry(base)).toBe('wait');
+    expect(decideEntry({ ...base, members: 1 })).toBe('join');
+    expect(decideEntry({ ...base, elapsedMs: SETTLING_MS })).toBe('bootstrap');
+    expect(decideEntry({ ...base, elapsedMs: SETTLING_MS, unanswered: 1 })).toBe('wait');
+    expect(decideEntry({ ...base, elapsedMs: SETTLING_MS + ENTRY_ANSWER_WAIT_MS, unanswered: 1 })).toBe('bootstrap');
+    expect(decideEntry({ ...base, settlingMs: 10 * ENTRY_SETTLING_WAIT_MAX_MS, elapsedMs: ENTRY_SETTLING_WAIT_MAX_MS })).toBe('bootstrap');
   });
 });
 
@@ -342,5 +430,73 @@ describe('identities that return (browser slots: Peer.suspend / suspendNow) and 
     const at = ensemble.clock.now();
     expect(ensemble.runUntil(() => absent(ensemble, again, '/held-by-lone-leader'), 20_000, 10)).toBe(true);
     expect(ensemble.clock.now() - at).toBeLessThanOrEqual(SESSION_TICK_MS + 100);
+  });
+});
+
+describe('movable sessions (client-only attachments, issue 6)', () => {
+  const ephemeral = (path: string): SessionRequest => ({ op: 'create', path, data: bytes(''), acl: [...OPEN_ACL_UNSAFE], mode: 'ephemeral' });
+
+  it('outlive their serving peer\'s departure until their timeout, while a tab session on it closes at once', () => {
+    const ensemble = new Ensemble({ seed: 21, voters: ['a', 'b', 'c'] });
+    const leader = ensemble.elect();
+    const follower = ['a', 'b', 'c'].find((id) => id !== leader.peerId) as string;
+    let movable: string | null = null;
+    ensemble.peer(follower).openSession({ timeoutMs: 10_000, listener: { event: () => undefined, state: () => undefined }, movable: true }, (result) => {
+      if (result.ok) movable = result.session.sessionId;
+    });
+    expect(ensemble.runUntil(() => movable !== null)).toBe(true);
+    const created: { ok: boolean | null } = { ok: null };
+    ensemble.peer(follower).submit(movable as unknown as string, ephemeral('/movable'), (result) => (created.ok = result.ok));
+    const tab = ensemble.client(follower, 10_000);
+    expect(ensemble.call(tab, ephemeral('/tab')).ok).toBe(true);
+    expect(ensemble.runUntil(() => created.ok !== null)).toBe(true);
+    expect(created.ok).toBe(true);
+    const observer = ensemble.client(leader.peerId);
+    const present = (path: string): boolean => {
+      const result = ensemble.call(observer, { op: 'exists', path, watch: false });
+      return result.ok && result.op === 'exists' && result.stat !== null;
+    };
+
+    ensemble.network.isolate(follower);
+    for (const id of ['a', 'b', 'c']) if (id !== follower) ensemble.peer(id).roomChanged(follower, false);
+    const left = ensemble.clock.now();
+    ensemble.run(DEPARTURE_CONFIRM_MS + SESSION_TICK_MS + 1000);
+    expect(present('/tab')).toBe(false);
+    expect(present('/movable')).toBe(true);
+    // Nobody pings it (its client never moved it): it expires after its timeout.
+    expect(ensemble.runUntil(() => !present('/movable'), 20_000, 100)).toBe(true);
+    expect(ensemble.clock.now() - left).toBeGreaterThan(10_000 - SESSION_TICK_MS);
+  });
+});
+
+describe('a leader back in the room before its departure is confirmed, unheard since it left (restarted)', () => {
+  it('its first successor campaigns at once instead of after an election timeout', () => {
+    const ensemble = new Ensemble({ seed: 41, voters: ['a', 'b', 'c'] });
+    const leader = ensemble.elect();
+    const id = leader.peerId;
+    const term = leader.status().term;
+    ensemble.crash(id);
+    const others = ['a', 'b', 'c'].filter((other) => other !== id);
+    for (const other of others) ensemble.peer(other).roomChanged(id, false);
+    ensemble.run(50);
+    ensemble.restart(id); // adopted by another tab / restarted process, within DEPARTURE_CONFIRM_MS
+    for (const other of others) ensemble.peer(other).roomChanged(id, true);
+    const at = ensemble.clock.now();
+    expect(ensemble.runUntil(() => ensemble.leader() !== undefined && (ensemble.leader() as Peer).status().term > term, 10_000, 1)).toBe(true);
+    expect(ensemble.clock.now() - at).toBeLessThan((ELECTION_TIMEOUT_TICKS_DEFAULT * RAFT_TICK_MS) / 5);
+    expect(others.some((other) => ensemble.peer(other).status().counters.takeovers === 1)).toBe(true);
+  });
+
+  it('a leader that kept talking (a relay blip) is left in office', () => {
+    const ensemble = new Ensemble({ seed: 42, voters: ['a', 'b', 'c'] });
+    const leader = ensemble.elect();
+    const term = leader.status().term;
+    const others = ['a', 'b', 'c'].filter((other) => other !== leader.peerId);
+    for (const other of others) ensemble.peer(other).roomChanged(leader.peerId, false);
+    ensemble.run(RAFT_TICK_MS * 2);
+    for (const other of others) ensemble.peer(other).roomChanged(leader.peerId, true);
+    ensemble.run(1000);
+    expect(ensemble.leader()?.peerId).toBe(leader.peerId);
+    expect(leader.status().term).toBe(term);
   });
 });

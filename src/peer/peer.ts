@@ -60,10 +60,10 @@ import { newCounters, type PeerCounters, type PeerHost, type UnsafeRuntimeMutati
 import type { Cancel, Clock, ReplicaStorage, Transport } from './interfaces.js';
 import { LeaderDuties } from './leader.js';
 import { votersShareDomain } from './membership.js';
-import type { LogRecord } from './record.js';
+import { isMovableRequest, MOVABLE_REQUEST_MARK, type LogRecord } from './record.js';
 import { Replica, type ReplicaEvents } from './replica.js';
 import { ServingDuties } from './serving.js';
-import type { Done, LocalSession, ServingApi, SessionListener, SessionRequest, SessionResult } from './serving-api.js';
+import type { Done, LocalSession, OpenSessionOptions, RemoteServingApi, ResumeOptions, SessionRequest, SessionResult } from './serving-api.js';
 import { TreeStateMachine } from './tree-machine.js';
 import { decodeWire, encodeWire, type WireMessage } from './wire.js';
 
@@ -141,10 +141,14 @@ type StartResult = { ok: true; peer: Peer } | { ok: false; error: Error };
 interface SessionOrigin {
   readonly peer: PeerId;
   readonly incarnation: string;
+  /** A client-only attachment's session (record.ts MOVABLE_REQUEST_MARK): it may be served by
+   *  another peer now, so its origin's departure or end does not close it; only silence does. */
+  readonly movable: boolean;
 }
 
-/** The incarnation part of a request id (`<incarnation>.<counter>`, host.nextRequestId). */
+/** The incarnation part of a request id (`[m~]<incarnation>.<counter>`, host.nextRequestId). */
 function requestIncarnation(requestId: string): string {
+  if (isMovableRequest(requestId)) requestId = requestId.slice(MOVABLE_REQUEST_MARK.length);
   const dot = requestId.lastIndexOf('.');
   return dot < 0 ? requestId : requestId.slice(0, dot);
 }
@@ -157,7 +161,7 @@ function hex32(value: number): string {
   return out;
 }
 
-export class Peer implements ServingApi {
+export class Peer implements RemoteServingApi {
   readonly peerId: PeerId;
   private readonly timing: PeerTiming;
   private readonly counters = newCounters();
@@ -201,7 +205,7 @@ export class Peer implements ServingApi {
   private lastJoinAt = Number.NEGATIVE_INFINITY;
   /** When this peer last heard Raft traffic from a leader (or led); its start counts as contact. */
   private leaderContactAt: number;
-  private leaving: { readonly startedAt: number; phase: 'closing' | 'transfer'; transferAt: number; closesLeft: number; readonly returns: boolean; readonly done: () => void } | null = null;
+  private leaving: { readonly startedAt: number; phase: 'closing' | 'transfer'; transferAt: number; closesLeft: number; readonly returns: boolean; readonly avoid: ReadonlySet<PeerId>; readonly done: () => void } | null = null;
   private readonly statusListeners = new Set<(status: PeerStatus) => void>();
   private lastStatusKey = '';
 
@@ -385,15 +389,22 @@ export class Peer implements ServingApi {
    * timeouts; if it led, the first remaining voter campaigns at once (takeOverFrom). So closing a
    * tab hands its vote and its locks on within about a second. Safety never depends on it (every
    * change goes through Raft); a peer wrongly reported gone and still talking is kept.
-   * Sessions are bound to their serving peer today; when sessions can move between peers
-   * (client-only attachments), closing them here must wait for the move's grace instead.
+   * Sessions of client-only attachments (movable, record.ts) are not closed here: their clients
+   * move them to another serving peer, and they expire only when silent past their timeout.
    */
   roomChanged(peer: PeerId, present: boolean): void {
     this.external(() => {
       if (peer === this.peerId) return;
       if (present) {
+        const leftAt = this.leftAt.get(peer);
         this.departed.delete(peer);
         this.leftAt.delete(peer);
+        // Back before its departure was confirmed, unheard since it left: a new process or tab
+        // with its identity (a restart; a browser slot adopted after its tab crashed). It does not
+        // lead any more, whatever the others believe: its first successor campaigns at once
+        // rather than after an election timeout. (A relay blip would have let its heartbeats
+        // through meanwhile; if not, this costs one election, never safety.)
+        if (leftAt !== undefined && (this.lastHeard.get(peer) ?? Number.NEGATIVE_INFINITY) <= leftAt) this.takeOverFrom(peer, leftAt);
         return;
       }
       if (this.leftAt.size >= DEPARTED_PEERS_MAX) return void this.counters.dropped.overloaded++;
@@ -470,7 +481,7 @@ export class Peer implements ServingApi {
    *  opened the session ended (a suspended slot; or this peer's own earlier life). */
   private servingGone(sessionId: SessionId): boolean {
     const origin = this.sessionOrigins.get(sessionId);
-    if (origin === undefined) return false;
+    if (origin === undefined || origin.movable) return false;
     if (origin.peer === this.peerId) return origin.incarnation !== this.incarnation && !this.serving.serves(sessionId);
     if (this.departed.has(origin.peer)) return true;
     return this.endedIncarnations.get(origin.peer)?.incarnation === origin.incarnation;
@@ -489,7 +500,7 @@ export class Peer implements ServingApi {
     if (status.leader === null || status.role === 'leader') return;
     for (const [sessionId, origin] of this.sessionOrigins) {
       if (this.orphansClosing.size >= ORPHAN_CLOSES_MAX) break;
-      if (origin.peer !== this.peerId || origin.incarnation === this.incarnation || this.orphansClosing.has(sessionId) || this.serving.serves(sessionId)) continue;
+      if (origin.peer !== this.peerId || origin.movable || origin.incarnation === this.incarnation || this.orphansClosing.has(sessionId) || this.serving.serves(sessionId)) continue;
       this.orphansClosing.add(sessionId);
       this.counters.orphansClosed += 1;
       this.serving.closeOrphan(sessionId, () => this.orphansClosing.delete(sessionId));
@@ -534,8 +545,8 @@ export class Peer implements ServingApi {
    * leadership to the most caught-up voter if this peer leads, then stops. Each phase waits at
    * most `timing.leaveWaitMs`. `done` is called once stopped.
    */
-  leave(done: () => void): void {
-    this.startLeave(false, done);
+  leave(done: () => void, avoid: readonly PeerId[] = []): void {
+    this.startLeave(false, done, avoid);
   }
 
   /**
@@ -544,18 +555,21 @@ export class Peer implements ServingApi {
    * but it stays a member, and its last act is a `leaving` notice that it returns, so nobody
    * demotes it while another tab resumes it from storage (SLOT_RETURN_GRACE_MS).
    */
-  suspend(done: () => void): void {
-    this.startLeave(true, done);
+  suspend(done: () => void, avoid: readonly PeerId[] = []): void {
+    this.startLeave(true, done, avoid);
   }
 
-  private startLeave(returns: boolean, done: () => void): void {
+  private startLeave(returns: boolean, done: () => void, avoid: readonly PeerId[]): void {
     this.external(() => {
       if (this.stopped || this.leaving !== null) {
         this.notices.push(done);
         return;
       }
-      const ids = this.serving.sessionIds();
-      this.leaving = { startedAt: this.now(), phase: 'closing', transferAt: 0, closesLeft: ids.length, returns, done };
+      // Movable sessions are not closed: their clients move them (remote-clients.ts tells them).
+      const movable = new Set(this.serving.movableSessionIds());
+      for (const id of movable) this.serving.detachSession(id);
+      const ids = this.serving.sessionIds().filter((id) => !movable.has(id));
+      this.leaving = { startedAt: this.now(), phase: 'closing', transferAt: 0, closesLeft: ids.length, returns, avoid: new Set(avoid), done };
       for (const id of ids) {
         this.serving.closeSession(id, () => {
           if (this.leaving !== null) this.leaving.closesLeft -= 1;
@@ -585,7 +599,7 @@ export class Peer implements ServingApi {
     const status = this.replica.status();
     if (status.role !== 'leader' || status.progress === null) return false;
     const target = status.progress
-      .filter((p) => p.id !== this.peerId && !p.isLearner && p.recentActive)
+      .filter((p) => p.id !== this.peerId && !p.isLearner && p.recentActive && this.leaving?.avoid.has(p.id) !== true)
       .sort((a, b) => b.match - a.match || (a.id < b.id ? -1 : 1))[0];
     if (target === undefined) return false;
     this.replica.withNode((node) => {
@@ -610,24 +624,26 @@ export class Peer implements ServingApi {
    *   an up-to-date log, so safety is Raft's; if it lags, an election timeout elects another.
    * Then the peer stops. Writes it proposed but had not replicated are lost (their clients are on
    * this closing page). Use leave() when there is time to wait for the commits.
+   * `avoid` (here and in leave / suspend): peers never to pick as successor — the other peers this
+   * closing page hosts (slots.ts), which go with it.
    */
-  leaveNow(): void {
-    this.external(() => this.leaveAtOnce(false));
+  leaveNow(avoid: readonly PeerId[] = []): void {
+    this.external(() => this.leaveAtOnce(false, new Set(avoid)));
   }
 
   /** leaveNow for an identity that returns (a closing tab's slots, adopted by the profile's other
    *  tabs): the same synchronous hand-off, but the notice says it stays a member. */
-  suspendNow(): void {
-    this.external(() => this.leaveAtOnce(true));
+  suspendNow(avoid: readonly PeerId[] = []): void {
+    this.external(() => this.leaveAtOnce(true, new Set(avoid)));
   }
 
-  private leaveAtOnce(returns: boolean): void {
+  private leaveAtOnce(returns: boolean, avoid: ReadonlySet<PeerId>): void {
     if (this.stopped) return;
     const status = this.replica.status();
     let successor: PeerId | null = null;
     if (status.role === 'leader' && status.progress !== null) {
       const target = status.progress
-        .filter((p) => p.id !== this.peerId && !p.isLearner && !this.departed.has(p.id))
+        .filter((p) => p.id !== this.peerId && !p.isLearner && !this.departed.has(p.id) && !avoid.has(p.id))
         .sort((a, b) => Number(b.recentActive) - Number(a.recentActive) || b.match - a.match || (a.id < b.id ? -1 : 1))[0];
       successor = target?.id ?? null;
     }
@@ -832,7 +848,9 @@ export class Peer implements ServingApi {
 
   private onRecordApplied(entry: Entry, record: LogRecord, applied: Applied): void {
     const body = record.txn.body;
-    if (body.type === 'createSession') this.sessionOrigins.set(body.sessionId, { peer: record.origin, incarnation: requestIncarnation(record.requestId) });
+    if (body.type === 'createSession') {
+      this.sessionOrigins.set(body.sessionId, { peer: record.origin, incarnation: requestIncarnation(record.requestId), movable: isMovableRequest(record.requestId) });
+    }
     else if (body.type === 'closeSession') this.sessionOrigins.delete(body.sessionId);
     this.options.observer?.applied?.(entry, this.machine.tree);
     if (this.replicaValue === null) return; // replaying the log at start: nobody to tell
@@ -931,7 +949,7 @@ export class Peer implements ServingApi {
 
   // --- ServingApi ---------------------------------------------------------------------------------
 
-  openSession(options: { timeoutMs: number; listener: SessionListener }, done: Done<{ ok: true; session: LocalSession } | { ok: false; code: FailureName }>): void {
+  openSession(options: OpenSessionOptions, done: Done<{ ok: true; session: LocalSession } | { ok: false; code: FailureName }>): void {
     this.external(() => {
       if (this.stopped) return this.notices.push(() => done({ ok: false, code: 'CONNECTIONLOSS' }));
       this.serving.openSession(options, done);
@@ -954,6 +972,25 @@ export class Peer implements ServingApi {
       if (this.stopped) return this.notices.push(() => done({ ok: false, code: 'CONNECTIONLOSS', reason: 'the peer stopped' }));
       this.serving.submit(sessionId, request, done);
     });
+  }
+
+  resumeSession(sessionId: string, options: ResumeOptions, done: Done<{ ok: true; session: LocalSession } | { ok: false; code: FailureName; reason?: string }>): void {
+    this.external(() => {
+      if (this.stopped || this.leaving !== null) return this.notices.push(() => done({ ok: false, code: 'CONNECTIONLOSS', reason: 'the peer is stopping' }));
+      this.serving.resumeSession(sessionId, options, done);
+    });
+  }
+
+  detachSession(sessionId: string): void {
+    this.external(() => this.serving.detachSession(sessionId));
+  }
+
+  movableSessionIds(): string[] {
+    return this.serving.movableSessionIds();
+  }
+
+  appliedIndex(): number {
+    return this.replicaValue === null ? 0 : this.replicaValue.applied;
   }
 }
 

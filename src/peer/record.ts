@@ -22,6 +22,16 @@ import { REQUEST_ID_BYTES_MAX } from './constants.js';
 
 export const RECORD_FORMAT_VERSION = 1;
 
+/** Prefixes the request id of a movable session's createSession (a client-only attachment's,
+ *  serving-api.ts OpenSessionOptions.movable): every replica learns from the log itself that the
+ *  session may move between serving peers, so no leader (a new one included) closes it when the
+ *  peer that opened it departs. A request id never starts with it otherwise (incarnations are hex). */
+export const MOVABLE_REQUEST_MARK = 'm~';
+
+export function isMovableRequest(requestId: string): boolean {
+  return requestId.startsWith(MOVABLE_REQUEST_MARK);
+}
+
 export interface LogRecord {
   /** The peer whose client asked (or the leader, for its own clean-ups). */
   readonly origin: PeerId;

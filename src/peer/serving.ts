@@ -60,7 +60,9 @@ import {
 } from './constants.js';
 import type { PeerHost } from './host.js';
 import type { LogRecord } from './record.js';
-import type { Done, LocalSession, SessionListener, SessionRequest, SessionResult, SessionState } from './serving-api.js';
+import { MOVABLE_REQUEST_MARK } from './record.js';
+import type { Done, LocalSession, OpenSessionOptions, ResumeOptions, SessionListener, SessionRequest, SessionResult, SessionState } from './serving-api.js';
+import { setWatches } from './set-watches.js';
 import type { ForwardRefusal, StreamId } from './wire.js';
 
 type Failure = Extract<SessionResult, { ok: false }>;
@@ -95,6 +97,8 @@ interface ServedSession {
   readonly timeoutMs: number;
   readonly listener: SessionListener;
   readonly auth: Id[];
+  /** A client-only attachment's session (remote-clients.ts): it may move to another peer. */
+  readonly movable: boolean;
   state: SessionState;
   readonly queue: Item[];
   /** Set by closeSession: later requests fail with SESSIONEXPIRED. */
@@ -182,7 +186,7 @@ export class ServingDuties {
   }
 
   openSession(
-    options: { timeoutMs: number; listener: SessionListener },
+    options: OpenSessionOptions,
     done: Done<{ ok: true; session: LocalSession } | { ok: false; code: FailureName }>,
   ): void {
     if (this.sessions.size >= LOCAL_SESSIONS_MAX) {
@@ -197,6 +201,7 @@ export class ServingDuties {
       timeoutMs,
       listener: options.listener,
       auth: [],
+      movable: options.movable === true,
       state: 'connecting',
       queue: [],
       closing: null,
@@ -205,7 +210,8 @@ export class ServingDuties {
       ended: false,
     };
     this.sessions.set(id, session);
-    this.newWrite(id, null, [], { op: 'createSession', sessionId: id, timeoutMs }, (result) => {
+    const create = { op: 'createSession' as const, sessionId: id, timeoutMs };
+    this.newWrite(id, null, [], create, (result) => {
       if (session.ended) return;
       if (result.ok) {
         session.state = this.host.leaderContact() ? 'connected' : 'disconnected';
@@ -220,8 +226,80 @@ export class ServingDuties {
       this.sessions.delete(id);
       this.watches.removeWatcher(id);
       this.host.notify(() => done({ ok: false, code: result.code }));
-    });
+    }, session.movable);
     this.pumpOutbox();
+  }
+
+  /**
+   * A moving client's session, served here from now on (RemoteServingApi.resumeSession). The
+   * ensemble must still hold it and this replica must have applied what the client has seen;
+   * its watches are set again (set-watches.ts) and the leader hears of it at once.
+   */
+  resumeSession(sessionId: SessionId, options: ResumeOptions, done: Done<{ ok: true; session: LocalSession } | { ok: false; code: FailureName; reason?: string }>): void {
+    const applied = this.host.replica.applied;
+    if (applied < options.lastZxid) {
+      this.host.notify(() => done({ ok: false, code: 'CONNECTIONLOSS', reason: `this peer has applied ${applied}, behind the client's ${options.lastZxid}` }));
+      return;
+    }
+    const record = this.host.tree.hasSession(sessionId) ? this.host.tree.sessions().find((each) => each.sessionId === sessionId) : undefined;
+    if (record === undefined) {
+      this.host.notify(() => done({ ok: false, code: 'SESSIONEXPIRED', reason: 'the ensemble no longer has this session' }));
+      return;
+    }
+    this.detachSession(sessionId);
+    if (this.sessions.size >= LOCAL_SESSIONS_MAX) {
+      this.host.notify(() => done({ ok: false, code: 'QUOTAEXCEEDED', reason: `this peer serves ${LOCAL_SESSIONS_MAX} sessions` }));
+      return;
+    }
+    const state: SessionState = this.host.leaderContact() ? 'connected' : 'disconnected';
+    const session: ServedSession = {
+      id: sessionId,
+      timeoutMs: record.timeoutMs,
+      listener: options.listener,
+      auth: [],
+      movable: true,
+      state,
+      queue: [],
+      closing: null,
+      throttled: false,
+      lossesUndelivered: 0,
+      ended: false,
+    };
+    this.sessions.set(sessionId, session);
+    const { events, refused } = setWatches(this.host.tree, this.watches, sessionId, options.lastZxid, options.watches);
+    this.host.counters.sessionsResumed += 1;
+    this.host.counters.watchesRefusedOnResume += refused;
+    for (const event of events) this.host.notify(() => session.listener.event(event));
+    this.host.notify(() => session.listener.state(state));
+    this.host.notify(() => done({ ok: true, session: { sessionId, timeoutMs: record.timeoutMs } }));
+    this.ping([sessionId]);
+  }
+
+  /** Stops serving a session without closing it (RemoteServingApi.detachSession). */
+  detachSession(sessionId: SessionId): void {
+    const session = this.sessions.get(sessionId);
+    if (session === undefined || session.ended) return;
+    session.ended = true;
+    this.sessions.delete(sessionId);
+    this.syncsWaitingApply.delete(session);
+    this.watches.removeWatcher(sessionId);
+    for (const item of session.queue) {
+      if (item.sync !== null) this.syncs.delete(item.sync.requestId);
+      const result = item.result ?? failure('CONNECTIONLOSS', 'the session moved away from this peer', requestPath(item.request));
+      this.host.notify(() => item.done(result));
+    }
+    session.queue.length = 0;
+    for (const write of [...this.pending.values()]) {
+      if (write.sessionKey === sessionId) {
+        write.settled = true;
+        this.pending.delete(write.requestId);
+      }
+    }
+  }
+
+  /** Sessions served here for client-only attachments. */
+  movableSessionIds(): SessionId[] {
+    return [...this.sessions.values()].filter((session) => session.movable && !session.ended).map((session) => session.id);
   }
 
   /** Whether this peer serves `sessionId` now. */
@@ -418,8 +496,8 @@ export class ServingDuties {
 
   // --- Writes and the stream ----------------------------------------------------------------------
 
-  private newWrite(sessionKey: SessionId, sessionId: SessionId | null, auth: readonly Id[], request: WriteRequest, onResult: (result: SessionResult) => void): void {
-    const requestId = this.host.nextRequestId();
+  private newWrite(sessionKey: SessionId, sessionId: SessionId | null, auth: readonly Id[], request: WriteRequest, onResult: (result: SessionResult) => void, movable = false): void {
+    const requestId = movable ? `${MOVABLE_REQUEST_MARK}${this.host.nextRequestId()}` : this.host.nextRequestId();
     const write: PendingWrite = {
       requestId,
       sessionKey,
@@ -660,7 +738,12 @@ export class ServingDuties {
   sessionTick(): void {
     const status = this.host.replica.status();
     if (status.leader === null) return;
-    const ids = [...this.sessions.values()].filter((session) => !session.ended).map((session) => session.id);
+    this.ping([...this.sessions.values()].filter((session) => !session.ended).map((session) => session.id));
+  }
+
+  private ping(ids: readonly SessionId[]): void {
+    const status = this.host.replica.status();
+    if (status.leader === null) return;
     for (let start = 0; start < ids.length; start += PING_SESSIONS_PER_MESSAGE_MAX) {
       this.host.send(status.leader, { kind: 'ping', term: status.term, sessions: ids.slice(start, start + PING_SESSIONS_PER_MESSAGE_MAX) });
     }

@@ -22,6 +22,7 @@ import { startRoomPeer, type OpenedStorage } from './room-peer.js';
 import { startTabsPeer } from './tabs-peer.js';
 import { installLeaveOnPagehide } from './leave-on-pagehide.js';
 import { localStorageRegistry, startProfileSlots, type SlotLocks } from './slots.js';
+import { startClientAttachment } from './client-attachment.js';
 import { pageWorkerClock } from './worker-clock.js';
 
 /** localStorage key of this browser profile's tag (one per origin and profile). */
@@ -105,6 +106,9 @@ function startPeer(plan: NetworkPlan | TabsPlan, way: string, start: (peerId: st
 registerNetworkRuntime({
   startPeer: (plan) => startPeer(plan, plan.relay, (peerId, storage) => startRoomPeer(plan, { peerId, createPeer: createBrowserPeerFactory(), storage, clock: pageWorkerClock() })),
   startTabsPeer: (plan) => startPeer(plan, 'tabs', (peerId, storage) => startTabsPeer(plan, { peerId, storage, clock: pageWorkerClock() })),
+  // A client-only attachment (replica: false): this page runs no replica; its sessions live on the
+  // room's serving peers, picked by rendezvous hashing, and move when their peer goes.
+  startClient: (plan) => startClientAttachment(plan, { createPeer: createBrowserPeerFactory(), clock: pageWorkerClock() }),
 });
 
 // A closing page leaves its rooms at once: sessions closed, leadership handed on (pagehide).

@@ -16,6 +16,9 @@ import type { NetworkPlan } from '../client/options.js';
 import { KeeperError } from '../core/errors.js';
 import { realSeed } from '../peer/clock-real.js';
 import { startRoomPeer, type OpenedStorage, type RoomPeerPieces } from './room-peer.js';
+import type { ClientAttachment } from '../client/network.js';
+import type { ClientPlan } from '../client/options.js';
+import { startClientAttachment } from './client-attachment.js';
 
 /** Hosts whose relay means everything runs on this machine: bind WebRTC to loopback (DESIGN.md:
  *  libdatachannel gathers no loopback candidates otherwise). */
@@ -119,4 +122,19 @@ export async function startNodePeer(plan: NetworkPlan): Promise<NodePeer> {
   return { ...(await startRoomPeer(plan, pieces)), folder };
 }
 
-registerNetworkRuntime({ startPeer: startNodePeer });
+/** Starts a client-only attachment in this process (`Keeper.join({ replica: false })`): a mesh
+ *  of its own, no replica. */
+export function startNodeClient(plan: ClientPlan): ClientAttachment {
+  const host = new URL(plan.relay).hostname;
+  meshesOpen += 1;
+  return startClientAttachment(plan, {
+    WebSocket: WebSocket as unknown as NonNullable<RoomPeerPieces['WebSocket']>,
+    createPeer: createNodePeerFactory(LOOPBACK_HOSTS.has(host) ? { bindAddress: '127.0.0.1' } : {}),
+    afterClose: () => {
+      meshesOpen -= 1;
+      if (meshesOpen === 0) cleanupNodeWebRtc();
+    },
+  });
+}
+
+registerNetworkRuntime({ startPeer: startNodePeer, startClient: startNodeClient });

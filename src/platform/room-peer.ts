@@ -19,6 +19,8 @@ import type { Peer } from '../peer/peer.js';
 import type { PeerKind } from '../client/board.js';
 import type { RoomEvent } from '../adapters/signaling.js';
 import { attachStatusBoard, type PeerStatusBoard } from './status-board.js';
+import { RemoteClients } from '../peer/remote-clients.js';
+import { isClientId, splitClientChannel, withClientChannel } from './client-channel.js';
 
 /** A storage the platform opened for one peer, and how to let it go. */
 export interface OpenedStorage {
@@ -52,8 +54,11 @@ export async function startRoomPeer(plan: NetworkPlan, pieces: RoomPeerPieces): 
   });
   const view = new RoomView(signaling);
   const mesh = new WebRtcMesh({ signaling: view, createPeer: pieces.createPeer, clock, ...(plan.secret === undefined ? {} : { secret: plan.secret }) });
-  // The status board shares the mesh with the runtime (status-board.ts: a channel byte each).
-  const { transport, board } = attachStatusBoard(
+  // The status board shares the mesh with the runtime (status-board.ts: a channel byte each), and
+  // so does the client protocol of client-only attachments (client-channel.ts), which serving
+  // peers answer (peer/remote-clients.ts) and hide from the runtime and the board.
+  let remoteClients: RemoteClients | null = null;
+  const peersTransport = splitClientChannel(
     {
       self: mesh.self,
       send: (to, bytes) => mesh.send(to, bytes),
@@ -63,12 +68,14 @@ export async function startRoomPeer(plan: NetworkPlan, pieces: RoomPeerPieces): 
       connectedPeers: () => mesh.peers(),
       close: () => mesh.close(),
     },
-    { kind: pieces.kind ?? (typeof document === 'undefined' ? 'edge' : 'tab'), clock },
+    (from, bytes) => remoteClients?.receive(from, bytes),
   );
+  const { transport, board } = attachStatusBoard(peersTransport, { kind: pieces.kind ?? (typeof document === 'undefined' ? 'edge' : 'tab'), clock });
   let closed = false;
   const closeAll = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    remoteClients?.close();
     board.close();
     mesh.close();
     pieces.afterClose?.();
@@ -86,7 +93,32 @@ export async function startRoomPeer(plan: NetworkPlan, pieces: RoomPeerPieces): 
     await closeAll();
     throw error;
   }
-  return runningPeer(peer, board, (listener) => view.onRoomChange(listener), closeAll);
+  const clients = new RemoteClients({ serving: peer, send: (to, bytes) => mesh.send(to, withClientChannel(bytes)), clock });
+  remoteClients = clients;
+  mesh.onPeersChanged((peers) => clients.channelsChanged(peers.filter(isClientId)));
+  const running = runningPeer(
+    peer,
+    board,
+    (listener) =>
+      view.onRoomChange((event) => {
+        if (event.type === 'list') return listener({ ...event, peers: event.peers.filter((id) => !isClientId(id)) });
+        if (!isClientId(event.peer)) return listener(event);
+        if (event.type === 'left') clients.clientGone(event.peer);
+      }),
+    closeAll,
+  );
+  // Leaving: the clients served here hear LEAVING first and move their sessions at once.
+  return {
+    ...running,
+    leave: async () => {
+      clients.leaving();
+      await running.leave();
+    },
+    leaveNow: (avoid) => {
+      clients.leaving();
+      running.leaveNow?.(avoid);
+    },
+  };
 }
 
 /**
@@ -118,16 +150,16 @@ export function runningPeer(
       await new Promise<void>((resolve) => peer.leave(resolve));
       await closeAll();
     },
-    leaveNow: () => {
-      peer.leaveNow();
+    leaveNow: (avoid) => {
+      peer.leaveNow(avoid);
       void closeAll();
     },
-    suspend: async () => {
-      await new Promise<void>((resolve) => peer.suspend(resolve));
+    suspend: async (avoid) => {
+      await new Promise<void>((resolve) => peer.suspend(resolve, avoid));
       await closeAll();
     },
-    suspendNow: () => {
-      peer.suspendNow();
+    suspendNow: (avoid) => {
+      peer.suspendNow(avoid);
       void closeAll();
     },
   };

@@ -366,11 +366,13 @@ class ProfileSlots {
       (state) => new Set((state.pending ?? []).map((lock) => slotOf(lock.name, this.pieces.room)).filter((slot): slot is number => slot !== null)),
       () => this.adoptable,
     );
+    // Leadership must not go to a peer of this tab: they all go.
+    const avoid = this.hostedIds(entries);
     await Promise.all(
       entries.map(async (entry) => {
         try {
           if (entry.peer === null) return;
-          if (waited.has(entry.slot) && entry.peer.suspend !== undefined) await entry.peer.suspend();
+          if (waited.has(entry.slot) && entry.peer.suspend !== undefined) await entry.peer.suspend(avoid);
           else await entry.peer.leave();
         } finally {
           entry.release();
@@ -384,10 +386,11 @@ class ProfileSlots {
    *  leaves as plain sends before this returns. */
   private leaveNow(): void {
     this.stopTaking();
+    const avoid = this.hostedIds([...this.hosted.values()]);
     for (const entry of this.hosted.values()) {
       if (entry.peer !== null) {
-        if (this.adoptable.has(entry.slot) && entry.peer.suspendNow !== undefined) entry.peer.suspendNow();
-        else if (entry.peer.leaveNow !== undefined) entry.peer.leaveNow();
+        if (this.adoptable.has(entry.slot) && entry.peer.suspendNow !== undefined) entry.peer.suspendNow(avoid);
+        else if (entry.peer.leaveNow !== undefined) entry.peer.leaveNow(avoid);
         else void entry.peer.leave();
       }
       entry.release();
@@ -395,8 +398,15 @@ class ProfileSlots {
     this.hosted.clear();
     if (!this.transient) return;
     const home = this.homePeer;
-    if (home?.leaveNow !== undefined) home.leaveNow();
+    if (home?.leaveNow !== undefined) home.leaveNow(avoid);
     else void home?.leave();
+  }
+
+  /** The peer ids this tab runs: its slots' and a transient home's. */
+  private hostedIds(entries: readonly Hosted[]): string[] {
+    const ids = entries.map((entry) => entry.peerId);
+    if (this.transient && this.homePeer !== null) ids.push(this.homePeer.status().peerId);
+    return ids;
   }
 }
 
