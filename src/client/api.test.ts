@@ -47,6 +47,15 @@ describe('Keeper.join: the standalone ensemble', () => {
     await keeper.close();
   });
 
+  it('has no unsafe recovery (UNIMPLEMENTED): its one voter never loses its quorum', async () => {
+    const keeper = await Keeper.join({ storage: 'memory', room: 'no-recover' });
+    const refused = await keeper.unsafeRecoverFromThisPeer().then(() => null, (error: unknown) => error);
+    expect(refused).toBeInstanceOf(KeeperError);
+    expect((refused as KeeperError).code).toBe('UNIMPLEMENTED');
+    expect(keeper.status().unsafeRecoveries).toBe(0);
+    await keeper.close();
+  });
+
   it('negotiates the session timeout asked for within the bounds', async () => {
     const keeper = await Keeper.join({ storage: 'memory', room: 'join-timeout', sessionTimeoutMs: 4000 });
     expect(keeper.sessionTimeoutMs).toBe(4000);

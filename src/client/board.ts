@@ -37,6 +37,8 @@ export interface BoardPeer {
   readonly updatedAgeMs: number;
   /** This process's own peer. */
   readonly self: boolean;
+  /** How many times an operator ran the unsafe "recover from this peer" on it (0 or absent: never). */
+  readonly unsafeRecoveries?: number;
 }
 
 /** A read-only view of the board. */

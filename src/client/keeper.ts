@@ -44,6 +44,7 @@ import type {
   KeeperEvents,
   KeeperState,
   KeeperStatus,
+  UnsafeRecoverSummary,
   Op,
   WatchOptions,
   Watcher,
@@ -164,6 +165,21 @@ export class Keeper {
    *  where the ensemble has none (standalone). For display and diagnosis, never for safety. */
   board(): StatusBoard | null {
     return this.#host.board ?? null;
+  }
+
+  /**
+   * UNSAFE — for operators, when a majority of voters is gone for good and writes fail
+   * (`status().quorum` false): the peer serving this Keeper becomes the sole voter of a new
+   * configuration, keeping the state it has applied (etcd's --force-new-cluster). Writes that the
+   * lost peers acknowledged but this peer had not applied are LOST; peers that come back rejoin as
+   * observers and are promoted again. Rejects with BADARGUMENTS while the peer has a quorum, and
+   * with UNIMPLEMENTED where the Keeper has no networked replica (a standalone ensemble, a
+   * client-only attachment).
+   */
+  unsafeRecoverFromThisPeer(): Promise<UnsafeRecoverSummary> {
+    const recover = this.#host.unsafeRecover;
+    if (recover === undefined) return Promise.reject(new KeeperError('UNIMPLEMENTED', 'unsafeRecoverFromThisPeer: this Keeper is not served by a networked replica of its own'));
+    return recover.call(this.#host);
   }
 
   /** Listens to 'state' (session states) or 'status' (the serving peer's status). Returns a

@@ -12,7 +12,7 @@
  */
 
 import { KeeperError } from '../core/errors.js';
-import type { PeerStatus } from '../peer/peer.js';
+import type { PeerStatus, UnsafeRecoverOptions, UnsafeRecoverResult } from '../peer/peer.js';
 import type { ServingApi } from '../peer/serving-api.js';
 import type { StatusBoard } from './board.js';
 import type { KeeperHost } from './host.js';
@@ -38,6 +38,8 @@ export interface NetworkedPeer {
    *  `avoid`: peers never to hand leadership to (the others this page hosts, going with it). */
   suspend?(avoid?: readonly string[]): Promise<void>;
   suspendNow?(avoid?: readonly string[]): void;
+  /** UNSAFE: this peer becomes the sole voter, keeping what it applied (Peer.unsafeRecover). */
+  unsafeRecover?(options?: UnsafeRecoverOptions): Promise<UnsafeRecoverResult>;
 }
 
 /** A client-only attachment of a room (platform/client-attachment.ts): no replica, its sessions
@@ -73,7 +75,21 @@ export function hostOnPeer(peer: NetworkedPeer): KeeperHost {
     status: () => keeperStatus(peer.status()),
     onStatus: (listener) => peer.onStatus((status) => listener(keeperStatus(status))),
     ...(peer.board === undefined ? {} : { board: peer.board }),
+    ...recoverOf(peer),
     release: async () => undefined,
+  };
+}
+
+/** The host's unsafe recovery, where the peer has one (KeeperHost.unsafeRecover). */
+function recoverOf(peer: NetworkedPeer): Pick<KeeperHost, 'unsafeRecover'> {
+  const recover = peer.unsafeRecover;
+  if (recover === undefined) return {};
+  return {
+    unsafeRecover: async (options) => {
+      const result = await recover(options);
+      if (!result.ok) throw new KeeperError(result.code, `unsafeRecoverFromThisPeer: ${result.reason}`);
+      return { appliedIndex: result.appliedIndex, droppedEntries: result.droppedEntries, term: result.term };
+    },
   };
 }
 
@@ -217,6 +233,7 @@ export async function joinNetwork(plan: NetworkPlan | TabsPlan | ClientPlan): Pr
     status: () => keeperStatus(peer.status()),
     onStatus: (listener) => peer.onStatus((status) => listener(keeperStatus(status))),
     ...(peer.board === undefined ? {} : { board: peer.board }),
+    ...recoverOf(peer),
     release: async () => {
       if (released) return;
       released = true;

@@ -84,6 +84,7 @@ export function keeperStatus(status: PeerStatus): KeeperStatus {
     observers: [...status.observers],
     quorum: status.quorum,
     votersShareDomain: status.votersShareDomain,
+    unsafeRecoveries: status.counters.unsafeRecoveries,
   };
 }
 

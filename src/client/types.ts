@@ -82,6 +82,17 @@ export interface KeeperStatus {
    *  (null while the session moves). Such a Keeper runs no replica: `peerId` is its own id, `role`
    *  'observer', the indexes 0 and the lists empty; `quorum` says whether a serving peer holds it. */
   servingPeerId?: string | null;
+  /** Unsafe recoveries run on the serving peer (keeper.unsafeRecoverFromThisPeer); absent where
+   *  there is no replica. */
+  unsafeRecoveries?: number;
+}
+
+/** What keeper.unsafeRecoverFromThisPeer did: the index the peer kept (its applied state), how
+ *  many entries of its log beyond it were dropped, and the term it campaigns in. */
+export interface UnsafeRecoverSummary {
+  appliedIndex: number;
+  droppedEntries: number;
+  term: number;
 }
 
 /** Events a Keeper emits through `on`. */

@@ -197,3 +197,11 @@ export function resolveTiming(timing: Partial<PeerTiming> = {}): PeerTiming {
   assert(resolved.learnerUnreachableMs >= resolved.voterUnreachableMs, 'timing: learners are removed after voters would be demoted');
   return resolved;
 }
+
+/** How far an unsafe recovery (Peer.unsafeRecover) raises the recovered peer's term. Not just one:
+ *  the lost majority may have held elections this peer never heard of, and a term of the new
+ *  history that one of them also used would break Log Matching between a returning replica and
+ *  the new leader (two leaders' entries under one term), hiding the contradiction the returning
+ *  replica looks for (Peer.divergesFromCommitted). A million elections unheard of is beyond any
+ *  real outage (PreVote: a term grows only when an election can win); terms are 53-bit. */
+export const UNSAFE_RECOVERY_TERM_JUMP = 1_000_000;

@@ -65,6 +65,11 @@ export interface PeerCounters {
    *  held that could not be set again (the watch table full, or a bad path). */
   sessionsResumed: number;
   watchesRefusedOnResume: number;
+  /** Unsafe recoveries run on this peer (Peer.unsafeRecover: it became the sole voter). */
+  unsafeRecoveries: number;
+  /** Times this replica dropped its history because a leader's log disagreed with entries it had
+   *  committed (only an unsafe recovery elsewhere causes that) and joined again from scratch. */
+  divergedResets: number;
   /** Client callbacks (done, listener, status) that threw (each rethrown from a fresh timer). */
   callbackErrors: number;
 }
@@ -92,6 +97,8 @@ export function newCounters(): PeerCounters {
     transfersOnLeave: 0,
     sessionsResumed: 0,
     watchesRefusedOnResume: 0,
+    unsafeRecoveries: 0,
+    divergedResets: 0,
     callbackErrors: 0,
   };
 }

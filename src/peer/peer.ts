@@ -41,21 +41,25 @@ import {
   EMPTY_CONFIG,
   isMember,
   isVoter,
+  makeConfig,
+  RawNode,
   type Config,
   type Entry,
   type Message,
   type PeerId,
+  type PersistedState,
   type RaftOptions,
   type ReadState,
   type Snapshot,
   type SoftState,
 } from '../core/consensus/index.js';
 import type { FailureName } from '../core/errors.js';
+import { SNAPSHOT_BYTES_MAX } from '../core/limits.js';
 import { Prng } from '../core/prng.js';
 import type { DataTree, TreeLimits } from '../core/tree/index.js';
 import type { Applied } from '../core/tree/index.js';
 import type { Id, SessionId } from '../core/tree/types.js';
-import { DEPARTED_PEERS_MAX, MEMBER_REJOIN_SILENCE_MS, ORPHAN_CLOSES_MAX, SLOT_RETURN_GRACE_MS, PEER_TASKS_QUEUED_MAX, resolveTiming, TARGET_VOTERS_DEFAULT, TARGET_VOTERS_MAX, type PeerTiming } from './constants.js';
+import { DEPARTED_PEERS_MAX, MEMBER_REJOIN_SILENCE_MS, UNSAFE_RECOVERY_TERM_JUMP, ORPHAN_CLOSES_MAX, SLOT_RETURN_GRACE_MS, PEER_TASKS_QUEUED_MAX, resolveTiming, TARGET_VOTERS_DEFAULT, TARGET_VOTERS_MAX, type PeerTiming } from './constants.js';
 import { newCounters, type PeerCounters, type PeerHost, type UnsafeRuntimeMutations } from './host.js';
 import type { Cancel, Clock, ReplicaStorage, Transport } from './interfaces.js';
 import { LeaderDuties } from './leader.js';
@@ -137,6 +141,18 @@ export interface PeerStatus {
 
 type StartResult = { ok: true; peer: Peer } | { ok: false; error: Error };
 
+export interface UnsafeRecoverOptions {
+  /** Recover even while this peer leads or hears from a leader (tests only: with a quorum, the
+   *  recovery forks the ensemble and loses whatever the others commit). */
+  readonly force?: boolean;
+}
+
+/** How Peer.unsafeRecover ended. Refused (BADARGUMENTS: the peer has a quorum, or recovers
+ *  already), the peer stopping (CONNECTIONLOSS), or storage failed (SYSTEMERROR: the peer stopped). */
+export type UnsafeRecoverResult =
+  | { readonly ok: true; readonly appliedIndex: number; readonly droppedEntries: number; readonly term: number }
+  | { readonly ok: false; readonly code: FailureName; readonly reason: string };
+
 /** Where a session was opened: its serving peer, and that peer's incarnation at the time. */
 interface SessionOrigin {
   readonly peer: PeerId;
@@ -205,6 +221,8 @@ export class Peer implements RemoteServingApi {
   private lastJoinAt = Number.NEGATIVE_INFINITY;
   /** When this peer last heard Raft traffic from a leader (or led); its start counts as contact. */
   private leaderContactAt: number;
+  /** An unsafe recovery is waiting for the replica to rewrite its storage. */
+  private recovering = false;
   private leaving: { readonly startedAt: number; phase: 'closing' | 'transfer'; transferAt: number; closesLeft: number; readonly returns: boolean; readonly avoid: ReadonlySet<PeerId>; readonly done: () => void } | null = null;
   private readonly statusListeners = new Set<(status: PeerStatus) => void>();
   private lastStatusKey = '';
@@ -672,6 +690,135 @@ export class Peer implements RemoteServingApi {
     this.notices.push(leaving.done);
   }
 
+  // --- Unsafe recovery ----------------------------------------------------------------------------
+
+  /**
+   * UNSAFE, for operators, when a majority of voters is gone for good (DESIGN.md "Quorum lost";
+   * etcd's --force-new-cluster, ZooKeeper's reconfig from a surviving server): this peer becomes
+   * the sole voter of a new configuration, keeping the state it has applied. Its storage is
+   * rewritten in one transaction (Replica.replaceState): a snapshot of the tree at the applied
+   * index whose configuration is { voters: [self] }, and a hard state UNSAFE_RECOVERY_TERM_JUMP
+   * terms above its own, committed through that index. Entries it holds beyond the applied index are dropped:
+   * a write the lost majority acknowledged but this peer had not applied is LOST. Then it
+   * campaigns at once and leads alone.
+   *
+   * Nothing is closed: sessions stay in the tree (their serving peers ping the new leader, or they
+   * expire). Peers that come back find themselves outside the configuration: the leader answers
+   * their Raft messages with REMOVED, they ask to JOIN and are added as learners, then promoted
+   * (membership.ts); a returning replica whose committed entries the new log contradicts drops
+   * its history and joins from scratch (onRaft: divergesFromCommitted).
+   *
+   * Refused while this peer leads or hears from a leader (`status().quorum`) unless `force`.
+   */
+  unsafeRecover(options: UnsafeRecoverOptions, done: Done<UnsafeRecoverResult>): void {
+    this.external(() => {
+      const answer = (result: UnsafeRecoverResult): void => void this.notices.push(() => done(result));
+      if (this.stopped || this.leaving !== null) return answer({ ok: false, code: 'CONNECTIONLOSS', reason: 'the peer is stopping' });
+      if (this.recovering) return answer({ ok: false, code: 'BADARGUMENTS', reason: 'a recovery of this peer is already under way' });
+      const status = this.status();
+      if (options.force !== true && (status.quorum || status.role === 'leader')) {
+        return answer({ ok: false, code: 'BADARGUMENTS', reason: 'this peer has a quorum (it leads or hears from a leader): recovering would fork the ensemble' });
+      }
+      let droppedEntries = 0;
+      this.recovering = true;
+      const queued = this.replica.replaceState(
+        () => {
+          const built = this.recoveryState();
+          if (typeof built !== 'string') droppedEntries = this.replica.status().lastIndex - built.snapshot.meta.index;
+          return built;
+        },
+        (outcome) =>
+          this.internal(() => {
+            this.recovering = false;
+            if (!outcome.ok) return answer({ ok: false, code: outcome.fatal ? 'SYSTEMERROR' : 'BADARGUMENTS', reason: outcome.reason });
+            this.counters.unsafeRecoveries += 1;
+            this.removed = null;
+            this.leaderHint = null;
+            // The sole voter: campaign at once, as a lone voter does at start (attach).
+            this.replica.withNode((node) => node.campaign());
+            const meta = outcome.state.snapshot.meta;
+            answer({ ok: true, appliedIndex: meta.index, droppedEntries, term: outcome.state.hardState.term });
+          }),
+      );
+      if (!queued) {
+        this.recovering = false;
+        answer({ ok: false, code: 'BADARGUMENTS', reason: 'the replica is overloaded; try again' });
+      }
+    });
+  }
+
+  /** The state an unsafe recovery writes (see unsafeRecover), or why there is none. Called by the
+   *  replica with no batch in flight, so the tree is exactly at the applied index. */
+  private recoveryState(): PersistedState | string {
+    const replica = this.replica;
+    const applied = replica.applied;
+    const term = termAt(replica.inspectLog(), applied);
+    assert(term !== undefined, `unsafeRecover: the applied entry ${applied} is in the log or its snapshot`);
+    const data = this.machine.snapshot();
+    if (data.length > SNAPSHOT_BYTES_MAX) return `the tree's snapshot (${data.length} bytes) exceeds SNAPSHOT_BYTES_MAX`;
+    return {
+      hardState: { term: replica.status().term + UNSAFE_RECOVERY_TERM_JUMP, vote: null, commit: applied },
+      snapshot: { meta: { index: applied, term, config: makeConfig([this.peerId]) }, data },
+      entries: [],
+    };
+  }
+
+  /**
+   * Whether a current leader's append or snapshot contradicts an entry this replica has committed:
+   * a term other than ours at an index we committed. Raft never does that (leader completeness,
+   * §3.6: the leader of a term at least ours holds every committed entry); only an unsafe recovery
+   * elsewhere does, and stepping the message would truncate committed entries (an assertion in
+   * the log) or leave this tree ahead of the leader's. Cheap in the steady state: once our log
+   * ends with an entry of the sender's term, it matches the sender's log through that entry (Log
+   * Matching, §3.5), so there is nothing to check.
+   */
+  private divergesFromCommitted(message: Message): boolean {
+    if (message.type !== 'append' && message.type !== 'snapshot') return false;
+    const replica = this.replica;
+    if (replica.lastTerm === message.term) return false;
+    const status = replica.status();
+    // A deposed leader's stale append may well disagree (its uncommitted suffix); Raft ignores it.
+    if (message.term < status.term) return false;
+    let log: ReturnType<Replica['inspectLog']> | null = null;
+    const contradicts = (index: number, term: number): boolean => {
+      if (index > status.commit || index < status.snapshotIndex) return false;
+      log ??= replica.inspectLog();
+      const ours = termAt(log, index);
+      return ours !== undefined && ours !== term;
+    };
+    if (message.type === 'snapshot') return contradicts(message.meta.index, message.meta.term);
+    if (contradicts(message.prevLogIndex, message.prevLogTerm)) return true;
+    for (const entry of message.entries) {
+      if (entry.index > status.commit) break;
+      if (contradicts(entry.index, entry.term)) return true;
+    }
+    return false;
+  }
+
+  /** Drops this replica's diverged history (see divergesFromCommitted): storage becomes a fresh
+   *  joiner's (no configuration, nothing applied; term and vote kept, they never go back), and the
+   *  peer asks to join; the leader, which added it as a learner already, sends its snapshot. */
+  private dropDivergedHistory(): void {
+    if (this.recovering) return;
+    this.recovering = true;
+    const queued = this.replica.replaceState(
+      () => {
+        const raft = this.replica.status();
+        const fresh = RawNode.bootstrapState(EMPTY_CONFIG);
+        return { ...fresh, hardState: { term: raft.term, vote: raft.vote, commit: 0 } };
+      },
+      (outcome) =>
+        this.internal(() => {
+          this.recovering = false;
+          if (!outcome.ok) return;
+          this.counters.divergedResets += 1;
+          this.removed = null;
+          this.joinTick();
+        }),
+    );
+    if (!queued) this.recovering = false;
+  }
+
   // --- Timers -------------------------------------------------------------------------------------
 
   private raftTick(): void {
@@ -784,6 +931,11 @@ export class Peer implements RemoteServingApi {
     // Raft traffic from the leader of the message's term (heartbeats, appends, snapshots): this
     // peer is in contact with a leader (joinTick's rejoin clock). Other peers' answers are not.
     if (isFromLeader(message)) this.leaderContactAt = this.now();
+    if (isFromLeader(message) && this.divergesFromCommitted(message)) {
+      this.counters.dropped['raft-refused'] += 1;
+      this.dropDivergedHistory();
+      return;
+    }
     const queued = this.replica.withNode((node) => {
       if (!node.step(message).ok) this.counters.dropped['raft-refused'] += 1;
     });
@@ -992,6 +1144,16 @@ export class Peer implements RemoteServingApi {
   appliedIndex(): number {
     return this.replicaValue === null ? 0 : this.replicaValue.applied;
   }
+}
+
+/** The term of the entry at `index` in `log` (its snapshot's term at the snapshot index), or
+ *  undefined when the log does not hold it. */
+function termAt(log: ReturnType<Replica['inspectLog']>, index: number): number | undefined {
+  if (index === log.snapshot.index) return log.snapshot.term;
+  const entry = log.entries[index - log.snapshot.index - 1];
+  if (entry === undefined) return undefined;
+  assert(entry.index === index, `the log is contiguous: entry ${entry.index} at ${index}`);
+  return entry.term;
 }
 
 /** Message kinds only a leader sends (etcd-raft's MsgApp, MsgHeartbeat, MsgSnap; a snapshot chunk). */

@@ -57,6 +57,10 @@ export interface ReplicaOptions {
 
 type Action = (node: RawNode) => void;
 
+/** How a replaceState ended: the new state in force, or refused by its builder (`fatal` false) or
+ *  by storage (`fatal` true: the replica has stopped). */
+export type ReplaceOutcome = { readonly ok: true; readonly state: PersistedState } | { readonly ok: false; readonly reason: string; readonly fatal: boolean };
+
 export class Replica {
   readonly id: PeerId;
   private node: RawNode | null = null;
@@ -66,6 +70,7 @@ export class Replica {
   private appliedIndex = 0;
   private snapshotIndex = 0;
   private compactRetryAt = 0;
+  private lastTermValue = 0;
 
   private constructor(private readonly options: ReplicaOptions) {
     this.id = options.raft.id;
@@ -94,8 +99,16 @@ export class Replica {
     if (state.snapshot.meta.index > 0) this.options.stateMachine.restore(state.snapshot);
     this.appliedIndex = state.snapshot.meta.index;
     this.snapshotIndex = state.snapshot.meta.index;
+    this.lastTermValue = state.entries[state.entries.length - 1]?.term ?? state.snapshot.meta.term;
     if (state.snapshot.meta.index > 0) this.options.events?.restored?.(state.snapshot);
     this.pump();
+  }
+
+  /** The term of the last entry of the node's log (or of its snapshot), as of the last Ready
+   *  taken: a batch's entries end the log (an entry at i deletes every entry after i). Cheap, for
+   *  the peer's per-message checks (inspectLog copies the log). */
+  get lastTerm(): number {
+    return this.lastTermValue;
   }
 
   get applied(): number {
@@ -142,6 +155,46 @@ export class Replica {
     });
   }
 
+  /**
+   * Replaces the replica's whole durable state and restarts the node from it, as a restart from
+   * storage would: the operator's unsafe recovery (Peer.unsafeRecover), or a replica dropping a
+   * history it can no longer follow. `build` runs once no batch is being persisted (it is queued
+   * like any action), so it sees the applied state as it is; it returns the new state (a snapshot
+   * and a hard state committed through it, no entries) or a reason to refuse. The state is
+   * written as one atomic storage transaction, and the storage contract (PersistBatch.snapshot)
+   * deletes every stored entry, so the log restarts after the snapshot. Then the state machine is
+   * restored from the snapshot (`restored` is reported). A storage error stops the replica
+   * (`fatal`). Returns false (and calls nothing) when the replica has stopped or its queue is full.
+   */
+  replaceState(build: () => PersistedState | string, done: (outcome: ReplaceOutcome) => void): boolean {
+    return this.withNode(() => {
+      const state = build();
+      if (typeof state === 'string') return done({ ok: false, reason: state, fatal: false });
+      assert(state.entries.length === 0, 'replaceState: a snapshot and a hard state, no entries');
+      assert(state.hardState.commit === state.snapshot.meta.index, 'replaceState: committed exactly through the snapshot');
+      this.busy = true;
+      let returned = false;
+      this.options.storage.persist({ hardState: state.hardState, snapshot: state.snapshot, entries: [], sync: true }, (error) => {
+        if (this.stopped) return;
+        if (error !== null) {
+          this.fail(error);
+          return done({ ok: false, reason: `storage failed: ${error.message}`, fatal: true });
+        }
+        this.node = new RawNode(this.options.raft, state);
+        this.options.stateMachine.restore(state.snapshot);
+        this.appliedIndex = state.snapshot.meta.index;
+        this.snapshotIndex = state.snapshot.meta.index;
+        this.lastTermValue = state.snapshot.meta.term;
+        this.compactRetryAt = 0;
+        this.busy = false;
+        this.options.events?.restored?.(state.snapshot);
+        done({ ok: true, state });
+        if (returned) this.pump();
+      });
+      returned = true;
+    });
+  }
+
   /** Stops driving the node: storage callbacks that arrive later are ignored (a crash, to the
    *  simulator; a graceful stop, to a peer that already handed off). */
   stop(): void {
@@ -151,9 +204,10 @@ export class Replica {
 
   /** Runs queued actions and the Ready loop until the node is idle or a storage write is pending. */
   private pump(): void {
-    const node = this.node;
-    if (node === null) return;
     while (!this.busy && !this.stopped) {
+      // Read each time round: replaceState swaps the node (at once, with a synchronous storage).
+      const node = this.node;
+      if (node === null) return;
       const action = this.queue.shift();
       if (action !== undefined) {
         action(node);
@@ -170,6 +224,9 @@ export class Replica {
 
   private handleReady(node: RawNode, ready: Ready): void {
     this.busy = true;
+    if (ready.snapshot !== null) this.lastTermValue = ready.snapshot.meta.term;
+    const lastEntry = ready.entries[ready.entries.length - 1];
+    if (lastEntry !== undefined) this.lastTermValue = lastEntry.term;
     if (ready.softState !== null) this.options.events?.softState?.(ready.softState);
     // Step 0: only non-empty under the test-only ackBeforePersist mutation.
     for (const message of ready.messagesBeforePersist) this.options.send(message);

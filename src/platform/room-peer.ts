@@ -162,5 +162,6 @@ export function runningPeer(
       peer.suspendNow(avoid);
       void closeAll();
     },
+    unsafeRecover: (options = {}) => new Promise((resolve) => peer.unsafeRecover(options, resolve)),
   };
 }

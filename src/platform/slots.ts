@@ -158,6 +158,8 @@ class ProfileSlots {
       ...(home.board === undefined ? {} : { board: home.board }),
       leave: () => this.leave(),
       leaveNow: () => this.leaveNow(),
+      // The home slot's peer: the identity this tab shows (its status, its sessions).
+      ...(home.unsafeRecover === undefined ? {} : { unsafeRecover: home.unsafeRecover.bind(home) }),
       slots: () => ({
         home: { slot: this.homeSlot, peerId: home.status().peerId },
         hosted: [...this.hosted.values()].filter((entry) => entry.peer !== null).map((entry) => ({ slot: entry.slot, peerId: entry.peerId })).sort((a, b) => a.slot - b.slot),

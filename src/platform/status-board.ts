@@ -86,6 +86,8 @@ export interface BoardState {
   readonly observers: number;
   /** Ms since the peer last heard from its leader when it published (0: it leads; null: never). */
   readonly heartbeatAgeMs: number | null;
+  /** Unsafe recoveries run on the peer (Peer.unsafeRecover); absent from older peers' states. */
+  readonly unsafeRecoveries?: number;
 }
 
 export type BoardDropReason =
@@ -330,6 +332,7 @@ export class PeerStatusBoard implements StatusBoard {
       voters: status.voters.slice(0, CONFIG_PEERS_MAX),
       observers: status.observers.length,
       heartbeatAgeMs,
+      unsafeRecoveries: status.counters.unsafeRecoveries,
     };
   }
 
@@ -426,6 +429,7 @@ function row(state: BoardState, updatedAgeMs: number, self: boolean): BoardPeer 
     heartbeatAgeMs: state.heartbeatAgeMs === null ? null : state.role === 'leader' ? 0 : state.heartbeatAgeMs + updatedAgeMs,
     updatedAgeMs,
     self,
+    unsafeRecoveries: state.unsafeRecoveries ?? 0,
   };
 }
 
@@ -467,5 +471,6 @@ export function stateProblem(value: unknown): string | null {
   if (typeof s.quorum !== 'boolean') return 'quorum';
   if (!Array.isArray(s.voters) || s.voters.length > CONFIG_PEERS_MAX || !s.voters.every(isPeerId)) return 'voters';
   if (s.heartbeatAgeMs !== null && !isCount(s.heartbeatAgeMs)) return 'heartbeatAgeMs';
+  if (s.unsafeRecoveries !== undefined && !isCount(s.unsafeRecoveries)) return 'unsafeRecoveries';
   return null;
 }

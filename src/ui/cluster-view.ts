@@ -243,11 +243,21 @@ function renderRow(peer: BoardPeer, leader: BoardPeer | null): HTMLTableRowEleme
   glyph.setAttribute('aria-hidden', 'true');
   glyph.textContent = ROLE_GLYPHS[peer.role];
   role.append(glyph, ` ${peer.role}`);
+  const roleCell = cell('Role', role);
+  // An operator ran the unsafe "recover from this peer" on it (controls.ts): say so beside its role.
+  const recoveries = peer.unsafeRecoveries ?? 0;
+  if (recoveries > 0) {
+    const recovered = document.createElement('span');
+    recovered.className = 'recovered-mark';
+    recovered.dataset.testid = 'peer-recovered';
+    recovered.textContent = recoveries === 1 ? ' (recovered, unsafe)' : ` (recovered ${recoveries}×, unsafe)`;
+    roleCell.append(recovered);
+  }
 
   tr.append(
     th,
     cell('Kind', peer.kind),
-    cell('Role', role),
+    roleCell,
     cell('Term', String(peer.term)),
     cell('Commit / applied', `${peer.commitIndex} / ${peer.appliedIndex}`),
     cell('Lag', String(lagOf(peer, leader))),

@@ -2,11 +2,13 @@
  * Controls that show the ensemble's behaviour (issue 8, "Controls"): open another tab of the app
  * (another peer of the same room, through the same relay), leave gracefully (keeper.close(): the
  * session closes through the log, so its ephemerals and lock nodes go at once everywhere, and the
- * peer leaves the room; a reload rejoins), and the quorum state in plain words for the page's
- * banner. No "recover from this peer" action yet: it needs a runtime API that does not exist.
+ * peer leaves the room; a reload rejoins), the quorum state in plain words for the page's
+ * banner, and the operator's unsafe "recover from this peer" (keeper.unsafeRecoverFromThisPeer:
+ * this peer becomes the sole voter, keeping what it applied). That button is enabled only while
+ * this peer has no quorum, and acts only after a confirm that says what can be lost.
  */
 
-import type { KeeperStatus } from '../browser.js';
+import type { KeeperStatus, UnsafeRecoverSummary } from '../browser.js';
 
 export interface QuorumLine {
   readonly quorum: boolean;
@@ -21,6 +23,20 @@ export function quorumLine(status: Pick<KeeperStatus, 'quorum' | 'leaderId' | 'v
   // Slots of one browser profile share its machine and disk: say so, it is one failure domain.
   const shared = status.votersShareDomain === true ? ' Voters share one failure domain (one browser profile): open the room on another device or start an edge peer to spread them.' : '';
   return { quorum: true, text: `Quorum: writes commit through leader ${status.leaderId ?? '?'} once ${majority}.${shared}` };
+}
+
+/** What the recover button's confirm says: what the action does and what it can lose. */
+export const RECOVER_CONFIRM_TEXT =
+  'UNSAFE: recover from this peer?\n\n' +
+  'This peer becomes the only voter of a new configuration and keeps only the data it has applied. ' +
+  'Writes the missing peers acknowledged that this peer has not applied are LOST for good. ' +
+  'Peers that come back rejoin as observers, drop what this peer lacks, and are promoted again.\n\n' +
+  'Do this only when a majority of voters is gone for good.';
+
+/** The words for a finished recovery (keeper.unsafeRecoverFromThisPeer's summary). */
+export function recoveredText(summary: UnsafeRecoverSummary): string {
+  const dropped = summary.droppedEntries === 1 ? '1 entry it had not applied was dropped' : `${summary.droppedEntries} entries it had not applied were dropped`;
+  return `Recovered: this peer is the only voter (term ${summary.term}), with its data up to index ${summary.appliedIndex}; ${dropped}.`;
 }
 
 /** The URL of another tab of this app: this page's, same room and relay (query and all). */
@@ -43,6 +59,10 @@ export interface ControlsOptions {
   readonly room: string;
   /** Leaves the room (stops the views, closes the Keeper). */
   readonly leave: () => Promise<void>;
+  /** The unsafe recovery (keeper.unsafeRecoverFromThisPeer). */
+  readonly recover: () => Promise<UnsafeRecoverSummary>;
+  /** Asks the operator to confirm `message` (window.confirm by default). */
+  readonly confirm?: (message: string) => boolean;
 }
 
 export interface Controls {
@@ -59,7 +79,38 @@ export function mountControls(container: HTMLElement, options: ControlsOptions):
   const leave = element('button', { type: 'button', 'data-testid': 'leave', class: 'secondary' }, 'Leave gracefully');
   const leaveNote = element('p', { class: 'data-note' }, 'Closes this tab\'s session (its locks and ephemeral nodes go at once) and leaves the room; the other tabs carry on.');
   const outcome = element('p', { role: 'status', 'aria-live': 'polite', class: 'result', 'data-testid': 'leave-result' });
-  container.append(quorum, add, addNote, leave, leaveNote, outcome);
+  const recover = element('button', { type: 'button', 'data-testid': 'recover', class: 'danger', 'aria-describedby': 'recover-note' }, 'Recover from this peer (unsafe)');
+  recover.disabled = true;
+  const recoverNote = element(
+    'p',
+    { class: 'data-note', id: 'recover-note' },
+    'Only when a majority of voters is gone for good (enabled without a quorum): this peer becomes the only voter and keeps the data it has applied; writes it had not applied are lost.',
+  );
+  const recovered = element('p', { role: 'status', 'aria-live': 'polite', class: 'result', 'data-testid': 'recover-result' });
+  container.append(quorum, add, addNote, leave, leaveNote, outcome, recover, recoverNote, recovered);
+  let quorumNow = true;
+  let recovering = false;
+  const confirm = options.confirm ?? ((message: string) => window.confirm(message));
+
+  recover.addEventListener('click', () => {
+    if (quorumNow || recovering || !confirm(RECOVER_CONFIRM_TEXT)) return;
+    recovering = true;
+    recover.disabled = true;
+    recovered.classList.remove('error');
+    recovered.textContent = 'Recovering…';
+    options.recover().then(
+      (summary) => {
+        recovering = false;
+        recovered.textContent = recoveredText(summary);
+      },
+      (error: unknown) => {
+        recovering = false;
+        recover.disabled = quorumNow;
+        recovered.textContent = `Recovery failed: ${error instanceof Error ? error.message : String(error)}`;
+        recovered.classList.add('error');
+      },
+    );
+  });
 
   leave.addEventListener('click', () => {
     leave.disabled = true;
@@ -69,6 +120,8 @@ export function mountControls(container: HTMLElement, options: ControlsOptions):
         outcome.replaceChildren(`This tab left room ${options.room}. `);
         quorum.textContent = 'This tab is no peer any more: it has no quorum state.';
         quorum.dataset.quorum = 'left';
+        quorumNow = true;
+        recover.disabled = true;
         const rejoin = element('button', { type: 'button', 'data-testid': 'rejoin' }, 'Rejoin (reload)');
         rejoin.addEventListener('click', () => location.reload());
         outcome.append(rejoin);
@@ -84,8 +137,11 @@ export function mountControls(container: HTMLElement, options: ControlsOptions):
 
   return {
     showQuorum: (line) => {
+      if (quorum.dataset.quorum === 'left') return;
       quorum.textContent = line.text;
       quorum.dataset.quorum = line.quorum ? 'yes' : 'no';
+      quorumNow = line.quorum;
+      recover.disabled = line.quorum || recovering;
     },
   };
 }

@@ -215,6 +215,7 @@ async function main(): Promise<void> {
       banner.dataset.quorum = 'left';
       part<HTMLElement>('[data-testid="quorum-summary"]').textContent = left;
     },
+    recover: () => keeper.unsafeRecoverFromThisPeer(),
   });
   controls.showQuorum(quorumLine(keeper.status()));
   form.addEventListener('submit', (event) => {

@@ -161,9 +161,17 @@ export class PeerNode {
 
   /** The node crashed: its peer and clients are gone with everything they held in memory. */
   stopped(): void {
+    this.checkNoDivergence();
     this.peerNow = null;
     this.handler = null;
     for (const client of this.clients) client.crashed();
+  }
+
+  /** No unsafe recovery runs here, so no replica may ever see a leader contradict what it
+   *  committed (Peer.divergesFromCommitted drops a diverged history; Raft never needs it). */
+  checkNoDivergence(): void {
+    const resets = this.peerNow?.status().counters.divergedResets ?? 0;
+    if (resets > 0) throw new SimViolation('state-machine-safety', `${this.id}: a leader contradicted its committed log (${resets} diverged history reset(s))`);
   }
 
   private observer(): PeerObserver {

@@ -554,6 +554,7 @@ export class PeerSim implements FaultTarget {
       this.checks.watchesNotLost(session, node.tree());
     }
     for (const node of this.nodes.values()) {
+      node.checkNoDivergence();
       const durable = persistedStateOf(node.host.storage);
       if (durable !== null) this.monitor.checkLog(node.id, { snapshot: durable.snapshot.meta, entries: durable.entries }, 'durable');
       const dropped = node.peer?.status().counters.dropped;
