@@ -10,7 +10,7 @@ import { type BrowserContext, type Page } from '@playwright/test';
 import { rendezvousPick } from '../src/client/rendezvous.js';
 import { serveBrowserEntry, type ServedEntry } from './browser-entry.js';
 import { expect, test } from './fixtures.js';
-import { FORM_TIMEOUT_MS, formatMs, openTab, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
+import { crashTab, FORM_TIMEOUT_MS, formatMs, openTab, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
 
 const CLIENTS = 12;
 /** Short enough that a session not moved would expire during the test, long enough for a move. */
@@ -96,11 +96,7 @@ for (const how of ['close', 'crash'] as const) {
       if (how === 'close') {
         await goneTab.close();
       } else {
-        const crashed = goneTab.waitForEvent('crash', { timeout: FORM_TIMEOUT_MS });
-        const cdp = await contexts[goneAt]!.newCDPSession(goneTab);
-        cdp.send('Page.crash').catch(() => undefined);
-        await crashed;
-        await goneTab.close().catch(() => undefined);
+        await crashTab(contexts[goneAt]!, goneTab);
       }
       await expect(async () => {
         for (const placed of await placements(page)) {

@@ -138,6 +138,17 @@ export async function openTab(context: BrowserContext, url: string): Promise<Ope
   return { page, errors, connectMs: performance.now() - started };
 }
 
+/** Crashes a tab by CDP `Page.crash` (no pagehide: its peer says nothing) and closes what is left
+ *  of it. Tabs of one context may share a renderer: crash them in contexts of their own unless the
+ *  spec means to take the context's other tabs along. */
+export async function crashTab(context: BrowserContext, page: Page): Promise<void> {
+  const crashed = page.waitForEvent('crash', { timeout: FORM_TIMEOUT_MS });
+  const cdp = await context.newCDPSession(page);
+  cdp.send('Page.crash').catch(() => undefined); // never answers: the page is gone
+  await crashed;
+  await page.close().catch(() => undefined);
+}
+
 /** The tab's `keeper.status()` (API.md). */
 export function tabStatus(page: Page): Promise<KeeperStatus> {
   return page.evaluate(() => {

@@ -5,9 +5,9 @@
 // and a write fails. Clicking the button and accepting the confirm (which says what can be lost)
 // makes the survivor the sole voter: a write through the form succeeds and the data written before
 // the crash is there. With a quorum, the button stays disabled.
-import type { BrowserContext, Page } from '@playwright/test';
+import type { BrowserContext } from '@playwright/test';
 import { test, expect } from './fixtures.js';
-import { FORM_TIMEOUT_MS, openTab, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
+import { crashTab, FORM_TIMEOUT_MS, type OpenedTab, openTab, tabStatus, uniqueRoom } from './helpers.js';
 
 /** How long the survivor may take to notice it lost its quorum: CheckQuorum steps a leader down
  *  within an election timeout (2.5-5 s), and a follower's leader silence is about as long. */
@@ -16,14 +16,6 @@ const QUORUM_LOSS_VISIBLE_MS = 20_000;
 /** A write without a quorum must not succeed within this (it waits, then fails): long enough for a
  *  commit that could happen to happen, short enough for the test. */
 const NO_QUORUM_WRITE_WAIT_MS = 3_000;
-
-async function crashTab(context: BrowserContext, page: Page): Promise<void> {
-  const crashed = page.waitForEvent('crash', { timeout: FORM_TIMEOUT_MS });
-  const cdp = await context.newCDPSession(page);
-  cdp.send('Page.crash').catch(() => undefined); // never answers: the page is gone
-  await crashed;
-  await page.close().catch(() => undefined);
-}
 
 test('2 of 3 voters crashed: the survivor says no quorum; "Recover from this peer (unsafe)" after a confirm makes it lead alone, with its data', async ({ browser, app }) => {
   test.setTimeout(180_000);

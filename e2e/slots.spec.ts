@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../playwright.config.js';
 import { expect, test } from './fixtures.js';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { FORM_TIMEOUT_MS, formatMs, killAll, openTab, startEdgePeer, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
+import { crashTab, FORM_TIMEOUT_MS, formatMs, killAll, type OpenedTab, openTab, startEdgePeer, tabStatus, uniqueRoom } from './helpers.js';
 
 /** How long the slots may take to settle after a tab opens or goes: a hand-back needs a balance
  *  round or two (SLOT_BALANCE_INTERVAL_MS) and a suspend/resume of a peer. */
@@ -111,14 +111,6 @@ async function stopWorkload(page: Page): Promise<{ writes: number; cycles: numbe
     await state.done;
     return { writes: state.writes, cycles: state.cycles, failures: state.failures, unknown: state.unknown, maxGapMs: state.maxGapMs };
   });
-}
-
-async function crashTab(context: BrowserContext, page: Page): Promise<void> {
-  const crashed = page.waitForEvent('crash', { timeout: FORM_TIMEOUT_MS });
-  const cdp = await context.newCDPSession(page);
-  cdp.send('Page.crash').catch(() => undefined); // never answers: the page is gone
-  await crashed;
-  await page.close().catch(() => undefined);
 }
 
 for (const how of ['close', 'crash'] as const) {

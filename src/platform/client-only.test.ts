@@ -6,7 +6,7 @@
 // rendezvous pick of its session id over the peers left — the others' serving peer is unchanged,
 // every client keeps its session (same id, its ephemeral still there, a write works) and the
 // watches registered before the move fire after it. Run inside the loopback namespace.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keeper } from '../node.js';
 import { waitFor } from '../client/api-suite.js';
@@ -15,6 +15,7 @@ import { rendezvousPick } from '../client/rendezvous.js';
 import type { WatchedEvent } from '../client/types.js';
 import { startRelay, type StandaloneRelay } from '../relay/server.js';
 import { startNodePeer, type NodePeer } from './node.js';
+import { spawnPeer as spawnChild, type PeerChild } from '../test-support/peer-process.js';
 
 /** Forming a 3-voter ensemble over loopback takes ~2 s here; allow for a loaded CI machine. */
 const FORM_TIMEOUT_MS = 30_000;
@@ -177,28 +178,8 @@ const PROMOTION_WAIT_MS = 4_000;
 /** SIGTERM leaves gracefully, each phase bounded by LEAVE_WAIT_MS (10 s). */
 const EXIT_WAIT_MS = 15_000;
 
-interface Child {
-  readonly process: ChildProcessWithoutNullStreams;
-  readonly peerId: Promise<string>;
-  output: string;
-}
-
-function spawnPeer(relayUrl: string, room: string): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/edge/cli.ts', 'peer', '--relay', relayUrl, '--room', room, '--secret', SECRET, '--memory'], { stdio: 'pipe' });
-  const record: Child = { process: child, output: '', peerId: Promise.resolve('') };
-  Object.assign(record, {
-    peerId: new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        record.output += chunk.toString();
-        const match = record.output.match(/^peer (\S+) room (\S+) data \S+/m);
-        if (match !== null) resolve(match[1] as string);
-      });
-      child.stderr.on('data', (chunk: Buffer) => (record.output += chunk.toString()));
-      child.once('exit', (code, signal) => reject(new Error(`peer process exited (${code ?? signal}) before printing its id:\n${record.output}`)));
-    }),
-  });
-  return record;
-}
+type Child = PeerChild;
+const spawnPeer = (relayUrl: string, room: string): Child => spawnChild(relayUrl, room, SECRET);
 
 function exited(child: ChildProcessWithoutNullStreams): Promise<void> {
   return new Promise((resolve) => {

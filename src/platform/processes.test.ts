@@ -3,11 +3,12 @@
 // this process's own peer — joined through Keeper.join, the package's entry — as a fourth member,
 // an observer. Every session of the suite is served by that observer, which forwards writes to the
 // process ensemble's leader and learns the commits from it, so every case crosses processes.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keeper } from '../node.js';
 import { defineApiSuite, waitFor, type Connect } from '../client/api-suite.js';
 import { startRelay, type StandaloneRelay } from '../relay/server.js';
+import { spawnPeer as spawnChild, type PeerChild } from '../test-support/peer-process.js';
 
 /** Three processes start (tsx, ~1-2 s each on a loaded machine) and form three voters. */
 const FORM_TIMEOUT_MS = 30_000;
@@ -18,28 +19,8 @@ const EXIT_WAIT_MS = 15_000;
 const ROOM = `processes-${process.pid}`; // + the attempt
 const SECRET = 'process-ensemble-secret';
 
-interface Child {
-  readonly process: ChildProcessWithoutNullStreams;
-  readonly peerId: Promise<string>;
-  output: string;
-}
-
-function spawnPeer(relayUrl: string, room: string): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/edge/cli.ts', 'peer', '--relay', relayUrl, '--room', room, '--secret', SECRET, '--memory'], { stdio: 'pipe' });
-  const record: Child = { process: child, output: '', peerId: Promise.resolve('') };
-  Object.assign(record, {
-    peerId: new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        record.output += chunk.toString();
-        const match = record.output.match(/^peer (\S+) room (\S+) data \S+/m);
-        if (match !== null) resolve(match[1] as string);
-      });
-      child.stderr.on('data', (chunk: Buffer) => (record.output += chunk.toString()));
-      child.once('exit', (code, signal) => reject(new Error(`peer process exited (${code ?? signal}) before printing its id:\n${record.output}`)));
-    }),
-  });
-  return record;
-}
+type Child = PeerChild;
+const spawnPeer = (relayUrl: string, room: string): Child => spawnChild(relayUrl, room, SECRET);
 
 function exited(child: ChildProcessWithoutNullStreams, waitMs: number): Promise<number | string | null> {
   return new Promise((resolve) => {

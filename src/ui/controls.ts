@@ -77,7 +77,7 @@ export function mountControls(container: HTMLElement, options: ControlsOptions):
   const add = element('a', { href: anotherTabUrl(options.href), target: '_blank', rel: 'noopener', class: 'button', 'data-testid': 'add-tab' }, 'Add a tab');
   const addNote = element('p', { class: 'data-note' }, `Opens this app in a new tab: one more peer of room ${options.room}.`);
   const leave = element('button', { type: 'button', 'data-testid': 'leave', class: 'secondary' }, 'Leave gracefully');
-  const leaveNote = element('p', { class: 'data-note' }, 'Closes this tab\'s session (its locks and ephemeral nodes go at once) and leaves the room; the other tabs carry on.');
+  const leaveNote = element('p', { class: 'data-note' }, 'Closes this tab\'s session (its locks and ephemeral nodes go at once) and lets its peer go: another open tab of this browser takes it over, or it leaves the room.');
   const outcome = element('p', { role: 'status', 'aria-live': 'polite', class: 'result', 'data-testid': 'leave-result' });
   const recover = element('button', { type: 'button', 'data-testid': 'recover', class: 'danger', 'aria-describedby': 'recover-note' }, 'Recover from this peer (unsafe)');
   recover.disabled = true;
