@@ -8,7 +8,7 @@
 // the closed socket; an election timeout takes 2.5-5 s), a write from another tab succeeds within a
 // second of the close, and the ephemeral is gone within that second too (not after a session
 // timeout). Prints each figure.
-import type { Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import { DEPARTURE_CONFIRM_MS } from '../src/peer/constants.js';
 import { expect, test } from './fixtures.js';
 import { FORM_TIMEOUT_MS, openTab, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
@@ -52,11 +52,19 @@ function writeUntilSuccess(page: Page, prefix: string, deadlineMs: number): Prom
   );
 }
 
-test('closing the leader tab: TimeoutNow hands leadership on at term + 1, writes resume within a second, its ephemeral goes at once', async ({ context, app }) => {
+test('closing the leader tab: TimeoutNow hands leadership on at term + 1, writes resume within a second, its ephemeral goes at once', async ({ browser, app }) => {
   test.setTimeout(120_000);
   const room = uniqueRoom('handoff', test.info().workerIndex);
   const tabs: OpenedTab[] = [];
-  for (let i = 0; i < 3; i++) tabs.push(await openTab(context, `${app.url}?room=${room}`));
+  // A browser profile (context) per tab: the closed tab's identity leaves with it. (Tabs of one
+  // profile adopt each other's slots — e2e/slots.spec.ts — and the adopting tab's work of
+  // resuming that peer would be measured here too.)
+  const contexts: BrowserContext[] = [];
+  for (let i = 0; i < 3; i++) {
+    const context = await browser.newContext({ permissions: ['microphone'] });
+    contexts.push(context);
+    tabs.push(await openTab(context, `${app.url}?room=${room}`));
+  }
   const pages = tabs.map((tab) => tab.page);
   const ids = await Promise.all(pages.map(async (page) => (await tabStatus(page)).peerId));
   await expect(async () => {
@@ -122,4 +130,5 @@ test('closing the leader tab: TimeoutNow hands leadership on at term + 1, writes
   expect(goneMs).toBeLessThan(WRITE_AFTER_CLOSE_MAX_MS);
   expect(await writer.evaluate((path) => window.keeper!.exists(path), EPHEMERAL)).toBeNull();
   for (const tab of tabs) if (tab.page !== leaderTab) expect(tab.errors).toEqual([]);
+  for (const context of contexts) await context.close();
 });
