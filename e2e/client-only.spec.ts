@@ -10,7 +10,7 @@ import { type BrowserContext, type Page } from '@playwright/test';
 import { rendezvousPick } from '../src/client/rendezvous.js';
 import { serveBrowserEntry, type ServedEntry } from './browser-entry.js';
 import { expect, test } from './fixtures.js';
-import { crashTab, FORM_TIMEOUT_MS, formatMs, openTab, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
+import { crashTab, FORM_TIMEOUT_MS, formatMs, newProfile, openTabsInOwnProfiles, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
 
 const CLIENTS = 12;
 /** Short enough that a session not moved would expire during the test, long enough for a move. */
@@ -48,17 +48,15 @@ for (const how of ['close', 'crash'] as const) {
     const contexts: BrowserContext[] = [];
     const serving: OpenedTab[] = [];
     try {
-      for (let i = 0; i < 3; i++) {
-        const context = await browser.newContext({ permissions: ['microphone'] });
-        contexts.push(context);
-        serving.push(await openTab(context, `${app.url}?room=${room}`));
-      }
+      const opened = await openTabsInOwnProfiles(browser, `${app.url}?room=${room}`, 3);
+      contexts.push(...opened.contexts);
+      serving.push(...opened.tabs);
       await expect(async () => {
         for (const tab of serving) expect((await tabStatus(tab.page)).voters).toHaveLength(3);
       }).toPass({ timeout: FORM_TIMEOUT_MS });
       const servingIds = await Promise.all(serving.map(async (tab) => (await tabStatus(tab.page)).peerId));
 
-      const clientContext = await browser.newContext({ permissions: ['microphone'] });
+      const clientContext = await newProfile(browser);
       contexts.push(clientContext);
       const page = await clientContext.newPage();
       const errors: string[] = [];

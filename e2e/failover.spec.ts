@@ -8,11 +8,11 @@
 //   once, a persistent watch on every change), and the event comes before a read that shows it.
 // Prints the connect time (goto → session connected), write latency and failover time (close →
 // a write from a surviving tab succeeds); the README quotes them.
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import type { KeeperStatus } from '../src/client/index.js';
 import { VOTER_UNREACHABLE_MS } from '../src/peer/constants.js';
 import { test, expect } from './fixtures.js';
-import { createUntilSuccess, FORM_TIMEOUT_MS, formatMs, median, openTab, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
+import { createUntilSuccess, FORM_TIMEOUT_MS, formatMs, median, openTab, openTabsInOwnProfiles, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
 
 /** A graceful leave must put an observer in the closed leader's place well before a silent voter
  *  would be demoted: half of VOTER_UNREACHABLE_MS separates the two paths with room to spare. */
@@ -45,13 +45,7 @@ function timedCreates(page: Page, prefix: string, count: number): Promise<number
 test('5 tabs with 3 voters and 2 observers: closing the leader tab gives a new leader, writes resume, an observer is promoted', async ({ browser, app }) => {
   test.setTimeout(180_000);
   const room = uniqueRoom('failover', test.info().workerIndex);
-  const tabs: OpenedTab[] = [];
-  const contexts: BrowserContext[] = [];
-  for (let i = 0; i < 5; i++) {
-    const context = await browser.newContext({ permissions: ['microphone'] });
-    contexts.push(context);
-    tabs.push(await openTab(context, `${app.url}?room=${room}`));
-  }
+  const { tabs, contexts } = await openTabsInOwnProfiles(browser, `${app.url}?room=${room}`, 5);
   const pages = tabs.map((tab) => tab.page);
 
   // Settled: every tab sees the same leader, 3 voters and 2 observers, all five ids accounted for.

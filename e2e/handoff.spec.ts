@@ -8,10 +8,10 @@
 // the closed socket; an election timeout takes 2.5-5 s), a write from another tab succeeds within a
 // second of the close, and the ephemeral is gone within that second too (not after a session
 // timeout). Prints each figure.
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { DEPARTURE_CONFIRM_MS } from '../src/peer/constants.js';
 import { expect, test } from './fixtures.js';
-import { FORM_TIMEOUT_MS, openTab, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
+import { FORM_TIMEOUT_MS, openTabsInOwnProfiles, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
 
 /** The brief's bound for "leadership moved without an election timeout" (the shortest election
  *  timeout is 2.5 s): close → a write from another tab succeeded. */
@@ -59,12 +59,9 @@ test('closing the leader tab: TimeoutNow hands leadership on at term + 1, writes
   // A browser profile (context) per tab: the closed tab's identity leaves with it. (Tabs of one
   // profile adopt each other's slots — e2e/slots.spec.ts — and the adopting tab's work of
   // resuming that peer would be measured here too.)
-  const contexts: BrowserContext[] = [];
-  for (let i = 0; i < 3; i++) {
-    const context = await browser.newContext({ permissions: ['microphone'] });
-    contexts.push(context);
-    tabs.push(await openTab(context, `${app.url}?room=${room}`));
-  }
+  const opened = await openTabsInOwnProfiles(browser, `${app.url}?room=${room}`, 3);
+  const contexts = opened.contexts;
+  tabs.push(...opened.tabs);
   const pages = tabs.map((tab) => tab.page);
   const ids = await Promise.all(pages.map(async (page) => (await tabStatus(page)).peerId));
   await expect(async () => {

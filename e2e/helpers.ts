@@ -6,7 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { mergeTests, type BrowserContext, type Page } from '@playwright/test';
+import { mergeTests, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { openFileStorage } from '../src/adapters/storage-file.js';
 import type { KeeperStatus } from '../src/client/index.js';
 import type { PersistedState } from '../src/core/consensus/index.js';
@@ -136,6 +136,26 @@ export async function openTab(context: BrowserContext, url: string): Promise<Ope
     throw new Error(`tab at ${url} not connected within ${FORM_TIMEOUT_MS} ms; state line: ${shown}; page errors: ${errors.join(' | ') || 'none'}`, { cause: error });
   }
   return { page, errors, connectMs: performance.now() - started };
+}
+
+/** A new browser profile (context) in `browser`, with the media permission WebRTC over loopback
+ *  needs (DESIGN.md, Platform facts). Tabs of separate profiles adopt nothing from each other. */
+export function newProfile(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ permissions: ['microphone'] });
+}
+
+/** Opens `count` tabs of the app at `url`, one after the other, each in a profile of its own (so
+ *  closing or crashing one takes its peer out of the room: membership changes, not adoption).
+ *  `contexts[i]` is `tabs[i]`'s; the caller closes them. */
+export async function openTabsInOwnProfiles(browser: Browser, url: string, count: number): Promise<{ tabs: OpenedTab[]; contexts: BrowserContext[] }> {
+  const tabs: OpenedTab[] = [];
+  const contexts: BrowserContext[] = [];
+  for (let i = 0; i < count; i++) {
+    const context = await newProfile(browser);
+    contexts.push(context);
+    tabs.push(await openTab(context, url));
+  }
+  return { tabs, contexts };
 }
 
 /** Crashes a tab by CDP `Page.crash` (no pagehide: its peer says nothing) and closes what is left

@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures.js';
 import {
-  createUntilSuccess, FORM_TIMEOUT_MS, formatMs, kill, killAll, loadStoppedReplica, openTab, replicaMentions, startEdgePeer, tabStatus,
-  uniqueRoom, type OpenedTab,
+  createUntilSuccess, FORM_TIMEOUT_MS, formatMs, kill, killAll, loadStoppedReplica, openTabsInOwnProfiles, replicaMentions, startEdgePeer, tabStatus,
+  uniqueRoom,
 } from './helpers.js';
 
 /** After a voter crash the rest must commit again within an election or two. */
@@ -62,8 +62,7 @@ test('mixed ensemble: kill -9 an edge voter, progress continues; restarted with 
     expect(first.folder).toBe(join(data, 'a', room));
     // Each tab its own profile (context): tabs of one profile adopt each other's slots, and this
     // test needs closing the first tab to take its vote away.
-    const contexts = [await browser.newContext({ permissions: ['microphone'] }), await browser.newContext({ permissions: ['microphone'] })];
-    const tabs: OpenedTab[] = [await openTab(contexts[0]!, `${app.url}?room=${room}`), await openTab(contexts[1]!, `${app.url}?room=${room}`)];
+    const { tabs } = await openTabsInOwnProfiles(browser, `${app.url}?room=${room}`, 2);
     const [voterTab, observerTab] = tabs.map((tab) => tab.page) as [Page, Page];
     const tabIds = await Promise.all([voterTab, observerTab].map(async (page) => (await tabStatus(page)).peerId));
     // The first tab made three members, so both learners were promoted; the second tab observes.

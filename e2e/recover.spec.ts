@@ -5,9 +5,8 @@
 // and a write fails. Clicking the button and accepting the confirm (which says what can be lost)
 // makes the survivor the sole voter: a write through the form succeeds and the data written before
 // the crash is there. With a quorum, the button stays disabled.
-import type { BrowserContext } from '@playwright/test';
 import { test, expect } from './fixtures.js';
-import { crashTab, FORM_TIMEOUT_MS, type OpenedTab, openTab, tabStatus, uniqueRoom } from './helpers.js';
+import { crashTab, FORM_TIMEOUT_MS, openTabsInOwnProfiles, tabStatus, uniqueRoom } from './helpers.js';
 
 /** How long the survivor may take to notice it lost its quorum: CheckQuorum steps a leader down
  *  within an election timeout (2.5-5 s), and a follower's leader silence is about as long. */
@@ -20,13 +19,7 @@ const NO_QUORUM_WRITE_WAIT_MS = 3_000;
 test('2 of 3 voters crashed: the survivor says no quorum; "Recover from this peer (unsafe)" after a confirm makes it lead alone, with its data', async ({ browser, app }) => {
   test.setTimeout(180_000);
   const room = uniqueRoom('recover', test.info().workerIndex);
-  const contexts: BrowserContext[] = [];
-  const tabs: OpenedTab[] = [];
-  for (let i = 0; i < 3; i++) {
-    const context = await browser.newContext({ permissions: ['microphone'] });
-    contexts.push(context);
-    tabs.push(await openTab(context, `${app.url}?room=${room}`));
-  }
+  const { tabs, contexts } = await openTabsInOwnProfiles(browser, `${app.url}?room=${room}`, 3);
   const pages = tabs.map((tab) => tab.page);
   await expect(async () => {
     for (const page of pages) expect((await tabStatus(page)).voters).toHaveLength(3);

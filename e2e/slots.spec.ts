@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../playwright.config.js';
 import { expect, test } from './fixtures.js';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { crashTab, FORM_TIMEOUT_MS, formatMs, killAll, type OpenedTab, openTab, startEdgePeer, tabStatus, uniqueRoom } from './helpers.js';
+import { crashTab, FORM_TIMEOUT_MS, formatMs, killAll, newProfile, type OpenedTab, openTab, startEdgePeer, tabStatus, uniqueRoom } from './helpers.js';
 
 /** How long the slots may take to settle after a tab opens or goes: a hand-back needs a balance
  *  round or two (SLOT_BALANCE_INTERVAL_MS) and a suspend/resume of a peer. */
@@ -223,7 +223,7 @@ test('voters spread over failure domains: one profile\'s slots share one; an edg
 
   const data = await mkdtemp(join(tmpdir(), 'meshkeeper-domains-'));
   const children: ChildProcessWithoutNullStreams[] = [];
-  const other = await browser.newContext({ permissions: ['microphone'] });
+  const other = await newProfile(browser);
   try {
     // An edge peer (a domain of its own) takes a vote from the profile.
     const edge = await startEdgePeer(['--relay', app.relayUrl, '--room', room, '--data', data], children);
