@@ -59,9 +59,12 @@ test('Show 8: a register workload from tabs and a Node client under crashes, fre
     const started = performance.now();
     const at = async (ms: number): Promise<void> => sleep(Math.max(0, ms - (performance.now() - started)));
     const replace = async (): Promise<void> => workload.addClient(tabClient(await ensemble.addTab({ placement: 'context-per-tab' })));
+    // Every voter running (the crashed one replaced) first: freezing the leader of a configuration
+    // that still counts a dead voter leaves no quorum to elect a successor, and no election is due.
     const leaderPeer = async (): Promise<MeshPeer> => {
-      const { leader } = await ensemble.waitForLeader();
+      const { leader, term, voters } = await ensemble.waitForLeader({ votersRunning: true });
       if (leader === undefined) throw new Error('the leader is none of the ensemble\'s peers');
+      console.log(`[register] leader ${leader.name} in term ${term}, voters ${voters.map((id) => ensemble.byId(id)?.name ?? id).join(', ')}`);
       return leader;
     };
     const followerTab = async (): Promise<TabPeer> => {

@@ -157,6 +157,10 @@ export interface WaitForLeaderOptions {
   tabs?: readonly TabPeer[];
   /** The leader must not be this peer id (e.g. the frozen old leader). */
   notLeader?: string;
+  /** Also wait until no voter is a crashed, closed or frozen peer of this ensemble (a crashed
+   *  voter has been replaced), so that stopping any one voter leaves a quorum that can elect.
+   *  Voters the fixture did not start (e.g. a test's own Node Keeper) count as running. */
+  votersRunning?: boolean;
 }
 
 /** One status read of one tab. */
@@ -282,6 +286,19 @@ export class Ensemble {
 
   processes(state?: PeerState): ProcessPeer[] {
     return this.peers.filter((peer): peer is ProcessPeer => peer.kind === 'process' && (state === undefined || peer.state === state));
+  }
+
+  /** The newest peer of the ensemble with this id is running, or no peer of the ensemble has it
+   *  (a peer this fixture did not start, e.g. the test's own Node Keeper). */
+  private isRunningOrForeign(peerId: string): boolean {
+    const peer = [...this.peers].reverse().find((p) => p.peerId === peerId);
+    return peer === undefined || peer.state === 'running';
+  }
+
+  /** `id (name state)` for messages: the newest peer of the ensemble with that id, whatever its state. */
+  private describe(peerId: string): string {
+    const peer = [...this.peers].reverse().find((p) => p.peerId === peerId);
+    return peer === undefined ? `${peerId} (not of this ensemble)` : `${peerId} (${peer.name} ${peer.state})`;
   }
 
   byId(peerId: string): MeshPeer | undefined {
@@ -433,7 +450,9 @@ export class Ensemble {
       const seen = await this.statuses(tabs);
       last = [...seen].map(([tab, s]) => `${tab.name}(${s.peerId}) ${s.role} term ${s.term} leader ${s.leaderId} voters ${s.voters.length}`).join('; ') || 'no tab answered';
       const agreed = agreement(tabs, seen, options);
-      if (agreed !== null) return { ...agreed, leader: this.byId(agreed.leaderId) };
+      const running = agreed !== null && (options.votersRunning !== true || agreed.voters.every((id) => this.isRunningOrForeign(id)));
+      if (agreed !== null && running) return { ...agreed, leader: this.byId(agreed.leaderId) };
+      if (agreed !== null) last = `leader ${agreed.leaderId} term ${agreed.term}; voters ${agreed.voters.map((id) => this.describe(id)).join(', ')}: not all running peers of this ensemble`;
       await sleep(STATUS_POLL_MS);
     }
     throw new Error(`ensemble: no agreed leader within ${timeoutMs} ms; last seen: ${last}`);
