@@ -96,6 +96,15 @@ export const CONTAINER_SWEEP_INTERVAL_MS = 10_000;
  *  stopping anyway: two election timeouts at their slowest. */
 export const LEAVE_WAIT_MS = 4 * ELECTION_TIMEOUT_TICKS_DEFAULT * RAFT_TICK_MS;
 
+/** A write forwarded this long ago and not yet applied here is probed: the serving peer asks the
+ *  leader whether its stream received every forward sent so far, and a leader that is missing one
+ *  kills the stream, so the writes fail with CONNECTIONLOSS now rather than at the operation
+ *  timeout. Forwards travel on ordered channels, so a probe that arrives after a gap means the
+ *  gap was lost (a partition, or a channel reconnecting right after a leader change), not late.
+ *  A healthy commit takes milliseconds; 4 raft ticks leave room for a loaded peer, and a probe
+ *  whose stream is whole costs one small message and gets no answer. */
+export const FORWARD_PROBE_AFTER_MS = 4 * RAFT_TICK_MS;
+
 /** The leader tells one non-member at most this often that it was removed (it answers a removed
  *  peer's stray Raft messages; more often would only repeat itself). */
 export const REMOVED_NOTICE_INTERVAL_MS = 1000;
@@ -170,6 +179,7 @@ export interface PeerTiming {
   readonly containerSweepIntervalMs: number;
   readonly leaveWaitMs: number;
   readonly departureConfirmMs: number;
+  readonly forwardProbeAfterMs: number;
 }
 
 export const DEFAULT_PEER_TIMING: PeerTiming = Object.freeze({
@@ -184,6 +194,7 @@ export const DEFAULT_PEER_TIMING: PeerTiming = Object.freeze({
   containerSweepIntervalMs: CONTAINER_SWEEP_INTERVAL_MS,
   leaveWaitMs: LEAVE_WAIT_MS,
   departureConfirmMs: DEPARTURE_CONFIRM_MS,
+  forwardProbeAfterMs: FORWARD_PROBE_AFTER_MS,
 });
 
 /** Fills in defaults and checks the relations the runtime relies on. */
@@ -195,6 +206,7 @@ export function resolveTiming(timing: Partial<PeerTiming> = {}): PeerTiming {
   assert(resolved.sessionTickMs >= resolved.raftTickMs, 'timing: a session tick is at least a raft tick');
   assert(resolved.voterUnreachableMs >= resolved.leaderSilenceMs, 'timing: voters are demoted only after an election timeout');
   assert(resolved.learnerUnreachableMs >= resolved.voterUnreachableMs, 'timing: learners are removed after voters would be demoted');
+  assert(resolved.forwardProbeAfterMs < resolved.operationTimeoutMs, 'timing: a lost forward is probed before the operation times out');
   return resolved;
 }
 

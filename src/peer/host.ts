@@ -38,6 +38,10 @@ export interface PeerCounters {
   streamsFailed: number;
   /** Leader: forwards refused (each kills its stream). */
   forwardsRefused: number;
+  /** Probes this peer sent for a write in flight past FORWARD_PROBE_AFTER_MS, and (leader) the
+   *  streams it refused because a probe found a forward that never arrived. */
+  forwardProbes: number;
+  forwardsLost: number;
   /** Leader: txns proposed (client writes and its own clean-ups), and proposals Raft refused. */
   writesProposed: number;
   proposalsRefused: number;
@@ -82,6 +86,8 @@ export function newCounters(): PeerCounters {
     streamsOpened: 0,
     streamsFailed: 0,
     forwardsRefused: 0,
+    forwardProbes: 0,
+    forwardsLost: 0,
     writesProposed: 0,
     proposalsRefused: 0,
     sessionsExpired: 0,

@@ -34,7 +34,7 @@ import { EXPIRIES_PER_TICK_MAX, LEADER_INTAKE_WRITES_MAX, REMOVED_NOTICE_INTERVA
 import type { PeerHost } from './host.js';
 import { nextMembershipChange } from './membership.js';
 import { encodeLogRecord, type LogRecord } from './record.js';
-import type { Forward, RefusalCause, StreamId } from './wire.js';
+import type { Forward, ForwardProbe, RefusalCause, StreamId } from './wire.js';
 
 /** A write waiting to be prepped and proposed. */
 interface IntakeItem {
@@ -170,6 +170,38 @@ export class LeaderDuties {
       stream: { from, id: forward.stream, seq: forward.seq },
     });
     this.pumpIntake();
+  }
+
+  /**
+   * A serving peer's stream has a write in flight for FORWARD_PROBE_AFTER_MS. Forwards and the
+   * probe travel one ordered channel, so a forward before `probe.nextSeq` that has not arrived was
+   * lost: the stream dies (later forwards of it are refused too) and the serving peer fails its
+   * writes with CONNECTIONLOSS. A whole stream gets no answer: its writes are queued or in the log.
+   */
+  onForwardProbe(from: PeerId, probe: ForwardProbe): void {
+    const status = this.host.replica.status();
+    this.observe(status);
+    if (this.current === null) return this.refuse(from, probe.stream, 0, 'not-leader');
+    if (probe.term !== this.current.term) return this.refuse(from, probe.stream, 0, 'stale-term');
+    const { incarnation, number } = probe.stream;
+    const record = this.streams.get(from);
+    if (record === undefined || record.incarnation !== incarnation || number > record.number) {
+      if (probe.nextSeq === 0) return;
+      // Not even its first forward arrived. Remember the stream as dead, so none of it lands late.
+      this.streams.set(from, { incarnation, number, nextSeq: 0, dead: true });
+      return this.lost(from, probe.stream, 0);
+    }
+    if (number < record.number) return this.refuse(from, probe.stream, 0, 'stale-stream');
+    if (record.dead) return this.refuse(from, probe.stream, record.nextSeq, 'stream-dead');
+    if (record.nextSeq < probe.nextSeq) {
+      record.dead = true;
+      return this.lost(from, probe.stream, record.nextSeq);
+    }
+  }
+
+  private lost(to: PeerId, stream: StreamId, seq: number): void {
+    this.host.counters.forwardsLost += 1;
+    this.refuse(to, stream, seq, 'forward-lost');
   }
 
   /** The stream record that may take `forward` next, or null after refusing it. */

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { OPEN_ACL_UNSAFE, type CreateMode, type CreateRequest } from '../core/tree/types.js';
 import { testSeed, withSeed } from '../test-support/seed.js';
 import { bytes, Ensemble, type Client } from './harness.js';
+import { FORWARD_PROBE_AFTER_MS, OPERATION_TIMEOUT_MS, RAFT_TICK_MS } from './constants.js';
 import { decodeWire, encodeWire } from './wire.js';
 import { createStandalonePeer } from './standalone.js';
 import { ManualClock } from './clock-manual.js';
@@ -112,6 +113,46 @@ describe(`peer serving (seed ${seed})`, () => {
       expect(ensemble.converge()).toBe(true);
       const children = ensemble.call(client, { op: 'getChildren', path: '/r', watch: false });
       expect(children).toMatchObject({ ok: true, children: ['after'] });
+    });
+  });
+
+  it('detects a lost forward with nothing after it by probing: CONNECTIONLOSS in about FORWARD_PROBE_AFTER_MS, not the operation timeout', () => {
+    withSeed('lost forward probed', seed, () => {
+      const ensemble = new Ensemble({ seed, voters: ['a', 'b', 'c'] });
+      const follower = followerOf(ensemble);
+      const leader = ensemble.leader()?.peerId as string;
+      const client = ensemble.client(follower);
+      ensemble.call(client, create('/p'));
+      // The only write in flight is lost on the way: no later forward reveals the gap.
+      ensemble.network.block(follower, leader);
+      const sentAt = ensemble.clock.now();
+      const lost = ensemble.submit(client, create('/p/lost'));
+      ensemble.network.unblock(follower, leader);
+      expect(ensemble.runUntil(() => lost.result !== null, OPERATION_TIMEOUT_MS)).toBe(true);
+      const waited = ensemble.clock.now() - sentAt;
+      expect(lost.result).toMatchObject({ ok: false, code: 'CONNECTIONLOSS' });
+      expect(reasonOf(lost.result as SessionResult)).toContain('forward-lost');
+      expect(waited).toBeGreaterThanOrEqual(FORWARD_PROBE_AFTER_MS);
+      expect(waited).toBeLessThan(FORWARD_PROBE_AFTER_MS + 2 * RAFT_TICK_MS);
+      expect(ensemble.leader()?.status().counters.forwardsLost).toBe(1);
+      // The dead stream takes nothing late; a new one works.
+      ok(ensemble.call(client, create('/p/after')));
+      expect(ensemble.converge()).toBe(true);
+      expect(ensemble.call(client, { op: 'getChildren', path: '/p', watch: false })).toMatchObject({ ok: true, children: ['after'] });
+    });
+  });
+
+  it('probes a slow write without harm: a stream that lost nothing gets no refusal and its write lands', () => {
+    withSeed('slow write probed', seed, () => {
+      // 600 ms each way: forward, append, ack and the commit's news take ~2.4 s, past a probe.
+      const ensemble = new Ensemble({ seed, voters: ['a', 'b', 'c'], latencyMs: 600 });
+      const follower = followerOf(ensemble);
+      const client = ensemble.client(follower);
+      const write = ensemble.call(client, create('/slow'), OPERATION_TIMEOUT_MS);
+      ok(write);
+      expect(ensemble.peer(follower).status().counters.forwardProbes).toBeGreaterThanOrEqual(1);
+      expect(ensemble.leader()?.status().counters.forwardsLost).toBe(0);
+      expect(ensemble.peer(follower).status().counters.streamsFailed).toBe(0);
     });
   });
 

@@ -904,6 +904,8 @@ export class Peer implements RemoteServingApi {
         return this.leader.onForward(from, message.forward);
       case 'forward-refused':
         return this.serving.onRefused(message.refusal);
+      case 'forward-probe':
+        return this.leader.onForwardProbe(from, message.probe);
       case 'ping':
         return this.leader.onPing(message.sessions);
       case 'join':

@@ -21,8 +21,11 @@
  * (this peer, leader term). A stream is (incarnation, number); its writes carry consecutive
  * sequence numbers from 0. The leader accepts request k only if it is the next it expects and it
  * can queue it (leader.ts); any refusal kills the stream, and every later request of it is
- * refused too. Here, on a refusal, a leader or term change, or when the oldest write in flight is
- * older than the operation timeout, the stream fails: every write in flight fails with
+ * refused too. A write in flight longer than FORWARD_PROBE_AFTER_MS makes the stream probe the
+ * leader (at most once per that interval): a leader that never received a forward the probe
+ * covers refuses the stream (`forward-lost`), so a forward lost in transit costs about a second,
+ * not the operation timeout. Here, on a refusal, a leader or term change, or when the oldest
+ * write in flight is older than the operation timeout, the stream fails: every write in flight fails with
  * CONNECTIONLOSS (outcome unknown: it may yet be applied, and if so is ignored), so do the unsent
  * writes of the sessions that had one in flight (so no later write of a session can take effect
  * when an earlier one was refused), and the next write opens a new stream. Together: one
@@ -133,6 +136,8 @@ interface Stream {
   nextSeq: number;
   /** Sent and not yet applied here, by request id, in sequence order. */
   readonly inflight: Map<string, PendingWrite>;
+  /** When this stream last asked the leader whether a forward went missing (0: never). */
+  probedAt: number;
 }
 
 const READ_OPS: ReadonlySet<string> = new Set(['getData', 'exists', 'getChildren', 'getACL', 'getEphemerals', 'getAllChildrenNumber']);
@@ -528,7 +533,7 @@ export class ServingDuties {
     if (status.leader === null) return;
     if (this.stream === null) {
       this.streamCounter += 1;
-      this.stream = { id: { incarnation: this.host.incarnation, number: this.streamCounter }, leader: status.leader, term: status.term, nextSeq: 0, inflight: new Map() };
+      this.stream = { id: { incarnation: this.host.incarnation, number: this.streamCounter }, leader: status.leader, term: status.term, nextSeq: 0, inflight: new Map(), probedAt: 0 };
       this.host.counters.streamsOpened += 1;
     }
     const stream = this.stream;
@@ -675,7 +680,14 @@ export class ServingDuties {
     if (stream !== null) {
       for (const write of stream.inflight.values()) {
         if (write.settled) continue;
-        if (now - write.sentAt > timeout) this.failStream(`no answer from leader ${stream.leader} within ${timeout} ms`);
+        if (now - write.sentAt > timeout) {
+          this.failStream(`no answer from leader ${stream.leader} within ${timeout} ms`);
+        } else if (now - write.sentAt > this.host.timing.forwardProbeAfterMs && now - stream.probedAt >= this.host.timing.forwardProbeAfterMs) {
+          // Old for a write: ask whether the leader received every forward (it answers only a gap).
+          stream.probedAt = now;
+          this.host.counters.forwardProbes += 1;
+          this.host.send(stream.leader, { kind: 'forward-probe', probe: { term: stream.term, stream: stream.id, nextSeq: stream.nextSeq } });
+        }
         break; // only the oldest matters: the rest were sent after it
       }
     }

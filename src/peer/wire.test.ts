@@ -39,6 +39,7 @@ const wireArb: fc.Arbitrary<WireMessage> = fc.oneof(
     kind: fc.constant('forward-refused' as const),
     refusal: fc.record({ term: fc.nat(), stream: streamArb, seq: fc.nat(), cause: fc.constantFrom(...REFUSAL_CAUSES), leader: fc.option(peerIdArb, { nil: null }) }),
   }),
+  fc.record({ kind: fc.constant('forward-probe' as const), probe: fc.record({ term: fc.nat(), stream: streamArb, nextSeq: fc.nat() }) }),
   fc.record({ kind: fc.constant('ping' as const), term: fc.nat(), sessions: fc.array(sessionIdArb, { maxLength: 8 }) }),
   fc.constant({ kind: 'join' as const }),
   fc.record({ kind: fc.constant('leader-hint' as const), term: fc.nat(), leader: fc.option(peerIdArb, { nil: null }) }),

@@ -42,6 +42,7 @@ export const WIRE_JOIN = 5;
 export const WIRE_LEADER_HINT = 6;
 export const WIRE_REMOVED = 7;
 export const WIRE_LEAVING = 8;
+export const WIRE_FORWARD_PROBE = 9;
 
 /** One forward stream: a serving peer's incarnation and its stream counter (increasing). */
 export interface StreamId {
@@ -63,7 +64,7 @@ export interface Forward {
 }
 
 /** Why a leader refused a forward; every cause kills the stream. */
-export type RefusalCause = 'not-leader' | 'stale-term' | 'out-of-order' | 'stale-stream' | 'stream-dead' | 'queue-full' | 'proposal-refused' | 'leaving';
+export type RefusalCause = 'not-leader' | 'stale-term' | 'out-of-order' | 'stale-stream' | 'stream-dead' | 'queue-full' | 'proposal-refused' | 'leaving' | 'forward-lost';
 
 export const REFUSAL_CAUSES: readonly RefusalCause[] = [
   'not-leader',
@@ -74,6 +75,7 @@ export const REFUSAL_CAUSES: readonly RefusalCause[] = [
   'queue-full',
   'proposal-refused',
   'leaving',
+  'forward-lost', // a probe found a gap: a forward sent earlier never arrived (FORWARD_PROBE_AFTER_MS)
 ];
 
 export interface ForwardRefusal {
@@ -85,10 +87,20 @@ export interface ForwardRefusal {
   readonly leader: PeerId | null;
 }
 
+/** A serving peer asks whether the leader received every forward of a stream before `nextSeq`
+ *  (FORWARD_PROBE_AFTER_MS). The leader answers only a gap, with a `forward-lost` refusal. */
+export interface ForwardProbe {
+  readonly term: number;
+  readonly stream: StreamId;
+  /** The sequence number the stream's next forward would carry. */
+  readonly nextSeq: number;
+}
+
 export type WireMessage =
   | { readonly kind: 'raft'; readonly message: Message }
   | { readonly kind: 'forward'; readonly forward: Forward }
   | { readonly kind: 'forward-refused'; readonly refusal: ForwardRefusal }
+  | { readonly kind: 'forward-probe'; readonly probe: ForwardProbe }
   | { readonly kind: 'ping'; readonly term: number; readonly sessions: readonly SessionId[] }
   | { readonly kind: 'join' }
   | { readonly kind: 'leader-hint'; readonly term: number; readonly leader: PeerId | null }
@@ -171,6 +183,12 @@ export function encodeWire(message: WireMessage): Uint8Array {
       writeOptionalPeer(writer, refusal.leader);
       break;
     }
+    case 'forward-probe':
+      writer.u8(WIRE_FORWARD_PROBE);
+      writer.varUint(message.probe.term);
+      writeStream(writer, message.probe.stream);
+      writer.varUint(message.probe.nextSeq);
+      break;
     case 'ping':
       writer.u8(WIRE_PING);
       writer.varUint(message.term);
@@ -232,6 +250,11 @@ function readBody(reader: Reader, tag: number): WireMessage {
       const leader = readOptionalPeer(reader, 'refusal leader');
       return { kind: 'forward-refused', refusal: { term, stream, seq, cause, leader } };
     }
+    case WIRE_FORWARD_PROBE: {
+      const term = reader.varUint('probe term');
+      const stream = readStream(reader);
+      return { kind: 'forward-probe', probe: { term, stream, nextSeq: reader.varUint('probe next seq') } };
+    }
     case WIRE_PING: {
       const term = reader.varUint('ping term');
       const count = reader.count('ping sessions', PING_SESSIONS_PER_MESSAGE_MAX, SESSION_ID_BYTES_MIN);
@@ -262,7 +285,7 @@ function readBody(reader: Reader, tag: number): WireMessage {
   }
 }
 
-const KNOWN_TAGS: ReadonlySet<number> = new Set([WIRE_RAFT, WIRE_FORWARD, WIRE_FORWARD_REFUSED, WIRE_PING, WIRE_JOIN, WIRE_LEADER_HINT, WIRE_REMOVED, WIRE_LEAVING]);
+const KNOWN_TAGS: ReadonlySet<number> = new Set([WIRE_RAFT, WIRE_FORWARD, WIRE_FORWARD_REFUSED, WIRE_PING, WIRE_JOIN, WIRE_LEADER_HINT, WIRE_REMOVED, WIRE_LEAVING, WIRE_FORWARD_PROBE]);
 
 /** Decodes one wire message. Never throws on bad input: the reason says which counter to bump. */
 export function decodeWire(bytes: Uint8Array): WireDecoded {
