@@ -91,6 +91,9 @@ export class PeerNode {
   private peerNow: Peer | null = null;
   private handler: ((from: PeerId, bytes: Uint8Array) => void) | null = null;
   snapshotsInstalled = 0;
+  /** Forward probes sent and lost forwards found (as leader), summed over this node's earlier
+   *  incarnations (each start begins its counters at 0). */
+  private probesBefore = { probes: 0, lost: 0 };
 
   constructor(options: { id: PeerId; host: RaftHost; bootstrap: Config; contacts: readonly PeerId[]; context: PeerNodeContext; seeds: Prng }) {
     this.id = options.id;
@@ -107,6 +110,12 @@ export class PeerNode {
     return this.peerNow;
   }
 
+  /** Forward probes this node sent and lost forwards it found as leader, over all its lives. */
+  forwardProbes(): { probes: number; lost: number } {
+    const counters = this.peerNow?.status().counters;
+    return { probes: this.probesBefore.probes + (counters?.forwardProbes ?? 0), lost: this.probesBefore.lost + (counters?.forwardsLost ?? 0) };
+  }
+
   /** Running (not crashed or frozen) with a started peer. */
   isUp(): boolean {
     return this.host.process.state() === 'running' && this.peerNow !== null;
@@ -119,6 +128,7 @@ export class PeerNode {
 
   /** SimHost.onStart: a new incarnation from the durable state. */
   start(): void {
+    this.probesBefore = this.forwardProbes();
     this.peerNow = null;
     this.handler = null;
     const { monitor } = this.context;

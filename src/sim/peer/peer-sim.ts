@@ -98,6 +98,9 @@ export interface PeerSeedFigures {
   readonly watchChecks: number;
   readonly sequentialCreates: number;
   readonly snapshotsInstalled: number;
+  /** Writes in flight long enough to probe their stream, and streams a probe found a lost forward in. */
+  readonly forwardProbes: number;
+  readonly forwardsLost: number;
 }
 
 export interface PeerSeedOutcome {
@@ -583,9 +586,14 @@ export class PeerSim implements FaultTarget {
     add('message-partitioned', net.droppedPartition);
     let batchesLost = 0;
     let snapshotsInstalled = 0;
+    let forwardProbes = 0;
+    let forwardsLost = 0;
     for (const node of this.nodes.values()) {
       batchesLost += node.host.storage.counters().batchesLost;
       snapshotsInstalled += node.snapshotsInstalled;
+      const probes = node.forwardProbes();
+      forwardProbes += probes.probes;
+      forwardsLost += probes.lost;
     }
     add('unsynced-batches-lost', batchesLost);
     const sum = (pick: (client: SimClient) => number): number => this.clients.reduce((total, client) => total + pick(client), 0);
@@ -615,6 +623,8 @@ export class PeerSim implements FaultTarget {
       watchChecks: counters.watchChecks,
       sequentialCreates: this.checks.sequentialCreates().length,
       snapshotsInstalled,
+      forwardProbes,
+      forwardsLost,
     };
   }
 }

@@ -54,6 +54,8 @@ export interface PeerRunSummary {
   readonly watchEvents: number;
   readonly watchChecks: number;
   readonly sequentialCreates: number;
+  readonly forwardProbes: number;
+  readonly forwardsLost: number;
   readonly virtualMs: number;
   readonly byProfile: Readonly<Record<string, number>>;
 }
@@ -77,7 +79,7 @@ export function runPeerSeeds(options: RunPeerSeedsOptions): PeerRunSummary {
   const faults: FaultCounts = {};
   const byProfile: Record<string, number> = {};
   const failures: PeerSeedOutcome[] = [];
-  const total = { operations: 0, historyOps: 0, historyUnknown: 0, entriesCommitted: 0, elections: 0, sessionsOpened: 0, sessionsExpired: 0, lockGrants: 0, staleGrants: 0, fencedWrites: 0, electionGrants: 0, staleElectionGrants: 0, relinquished: 0, leadershipsLost: 0, watchEvents: 0, watchChecks: 0, sequentialCreates: 0, virtualMs: 0 };
+  const total = { operations: 0, historyOps: 0, historyUnknown: 0, entriesCommitted: 0, elections: 0, sessionsOpened: 0, sessionsExpired: 0, lockGrants: 0, staleGrants: 0, fencedWrites: 0, electionGrants: 0, staleElectionGrants: 0, relinquished: 0, leadershipsLost: 0, watchEvents: 0, watchChecks: 0, sequentialCreates: 0, forwardProbes: 0, forwardsLost: 0, virtualMs: 0 };
   let seedsRun = 0;
   for (let i = 0; i < options.seeds; i++) {
     const seed = options.firstSeed + i;
@@ -108,6 +110,8 @@ export function runPeerSeeds(options: RunPeerSeedsOptions): PeerRunSummary {
     total.watchEvents += f.watchEvents;
     total.watchChecks += f.watchChecks;
     total.sequentialCreates += f.sequentialCreates;
+    total.forwardProbes += f.forwardProbes;
+    total.forwardsLost += f.forwardsLost;
     total.virtualMs += f.virtualMs;
     if (outcome.verdict !== 'pass') failures.push(outcome);
     options.onSeed?.(outcome);
@@ -146,6 +150,7 @@ export function formatPeerSummary(summary: PeerRunSummary, wallMs: number | null
     ` sessions=${summary.sessionsOpened} (expired ${summary.sessionsExpired}) lock_grants=${summary.lockGrants} (stale ${summary.staleGrants}) fenced_writes=${summary.fencedWrites}` +
     ` election_grants=${summary.electionGrants} (stale ${summary.staleElectionGrants}, relinquished ${summary.relinquished}, lost ${summary.leadershipsLost})` +
     ` watch_events=${summary.watchEvents} watch_checks=${summary.watchChecks} sequential_creates=${summary.sequentialCreates}` +
+    ` forward_probes=${summary.forwardProbes} (lost forwards found ${summary.forwardsLost})` +
     ` virtual=${(summary.virtualMs / 1000).toFixed(0)}s${wall} | faults: ${faults}`
   );
 }

@@ -24,6 +24,9 @@ export function definePeerSeedFile(part: string, file: string, seeds: number): v
       expect(summary.sequentialCreates).toBeGreaterThan(seeds * 10);
       expect(summary.historyOps).toBeGreaterThan(seeds * 20);
       expect(summary.watchChecks).toBeGreaterThan(seeds);
+      // Faults delay and lose forwards: streams probe, and some probes find a lost forward.
+      expect(summary.forwardProbes).toBeGreaterThan(seeds);
+      expect(summary.forwardsLost).toBeGreaterThan(0);
     });
   });
 }
