@@ -228,7 +228,7 @@ export class Replica {
     const lastEntry = ready.entries[ready.entries.length - 1];
     if (lastEntry !== undefined) this.lastTermValue = lastEntry.term;
     if (ready.softState !== null) this.options.events?.softState?.(ready.softState);
-    // Step 0: only non-empty under the test-only ackBeforePersist mutation.
+    // Step 0: a leader's appends and heartbeats go out while its batch persists (§10.2.1).
     for (const message of ready.messagesBeforePersist) this.options.send(message);
     const batch = { hardState: ready.hardState, snapshot: ready.snapshot, entries: ready.entries, sync: ready.mustSync };
     if (batch.hardState === null && batch.snapshot === null && batch.entries.length === 0) {

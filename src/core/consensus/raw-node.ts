@@ -77,10 +77,14 @@ import type {
 /**
  * One batch of work. Handle it completely, in this order, then call `advance(ready)`:
  *
- * 0. `messagesBeforePersist`: send these first. ALWAYS EMPTY unless the test-only unsafe mutation
- *    `ackBeforePersist` is on (options.ts); a production driver may assert that it is empty. A
- *    simulator honours it like any driver, and should be able to crash the node right after
- *    sending it and before step 1 completes — that is the fault this mutation exists to expose.
+ * 0. `messagesBeforePersist`: send these first, before step 1 completes. A leader's appends and
+ *    heartbeats (§10.2.1 of Ongaro's thesis: the leader writes its log to disk in parallel with
+ *    replicating it): they acknowledge nothing of this node's, carry its durable term and a commit
+ *    index that counts this node's own log only once persisted (Raft.onPersisted), so a crash
+ *    before step 1 completes can lose only entries no majority acknowledged yet. Everything else
+ *    waits for step 2 — unless the test-only unsafe mutation `ackBeforePersist` is on (options.ts),
+ *    which moves every message here. A simulator should be able to crash the node right after
+ *    sending these and before step 1 completes.
  * 1. PERSIST, as one atomic storage transaction, durable (fsync; IndexedDB strict durability)
  *    before going on when `mustSync` is true:
  *    a. `snapshot`, if not null: store it as the latest snapshot and delete every stored entry
@@ -296,8 +300,13 @@ export class RawNode {
     const entries = r.log.unpersisted();
     let messages: readonly Message[] = r.msgs;
     let messagesBeforePersist: readonly Message[] = [];
+    if (r.role === 'leader') {
+      // §10.2.1: replicate while persisting. Only what acknowledges nothing of ours goes early.
+      messagesBeforePersist = messages.filter((m) => (m.type === 'append' || m.type === 'heartbeat') && m.term === r.term);
+      if (messagesBeforePersist.length > 0) messages = messages.filter((m) => !((m.type === 'append' || m.type === 'heartbeat') && m.term === r.term));
+    }
     // UNSAFE MUTATION (b) ackBeforePersist: every message goes out before the Ready is durable.
-    if (r.opts.unsafe.ackBeforePersist) [messages, messagesBeforePersist] = [messagesBeforePersist, messages];
+    if (r.opts.unsafe.ackBeforePersist) [messages, messagesBeforePersist] = [[], [...messagesBeforePersist, ...messages]];
     const ready: Ready = {
       softState: softChanged ? soft : null,
       hardState: hardChanged ? hard : null,
