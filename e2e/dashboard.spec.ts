@@ -1,14 +1,14 @@
 // The cluster view (issue 6 "Status board", first piece of issue 8), in Debian Chromium over real
-// WebRTC: three tabs of one room each show the room's three peers from the status board, exactly
+// WebRTC: three tabs of one room (a browser profile each) each show the room's three peers from the status board, exactly
 // one leader and the same one everywhere, this tab marked, a quorum of 3 voters; closing the
 // leader's tab updates every remaining tab within CLOSE_UPDATE_MS (the closed peer's row goes, a
 // new leader shows); a Node edge peer appears with kind 'edge'. The view is reachable by keyboard
 // and fits 360 px. Screenshots of the view (desktop and 360 px, light and dark) go to the test's
 // output folder; the time from the close to each tab's update is printed.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import { test, expect } from './fixtures.js';
-import { FORM_TIMEOUT_MS, formatMs, killAll, openTab, startEdgePeer, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
+import { FORM_TIMEOUT_MS, formatMs, killAll, openTabsInOwnProfiles, startEdgePeer, tabStatus, uniqueRoom, type OpenedTab } from './helpers.js';
 
 /** Every remaining tab must show the leader's departure and a new leader within this of the close
  *  (the issue's bound): the relay's `left` removes the row at once, the successor campaigns at once
@@ -77,13 +77,16 @@ function watchForNewLeader(page: Page, gone: string): Promise<void> {
   }, { gone, giveUpMs: WATCH_GIVE_UP_MS });
 }
 
-test('3 tabs agree on the cluster view; closing the leader tab updates the others within 2 s; an edge peer shows as edge', async ({ context, app }, testInfo) => {
+test('3 tabs agree on the cluster view; closing the leader tab updates the others within 2 s; an edge peer shows as edge', async ({ browser, app }, testInfo) => {
   test.setTimeout(180_000);
   const room = uniqueRoom('dashboard', testInfo.workerIndex);
   const children: ChildProcessWithoutNullStreams[] = [];
-  const tabs: OpenedTab[] = [];
+  let tabs: OpenedTab[] = [];
+  let contexts: BrowserContext[] = [];
   try {
-    for (let i = 0; i < 3; i++) tabs.push(await openTab(context, `${app.url}?room=${room}`));
+    // A profile per tab: the closed leader's peer leaves the room. (Tabs of one profile would
+    // adopt its identity, a slot, so its row would stay, hosted by another tab: slots.spec.ts.)
+    ({ tabs, contexts } = await openTabsInOwnProfiles(browser, `${app.url}?room=${room}`, 3));
     const pages = tabs.map((tab) => tab.page);
     const ids = await Promise.all(pages.map(async (page) => (await tabStatus(page)).peerId));
 
@@ -168,5 +171,6 @@ test('3 tabs agree on the cluster view; closing the leader tab updates the other
     for (const tab of tabs) expect(tab.errors, 'page errors').toEqual([]);
   } finally {
     await killAll(children);
+    await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
   }
 });
