@@ -1,8 +1,8 @@
 // The cluster view (issue 6 "Status board", first piece of issue 8), in Debian Chromium over real
-// WebRTC: three tabs of one room (a browser profile each) each show the room's three peers from the status board, exactly
-// one leader and the same one everywhere, this tab marked, a quorum of 3 voters; closing the
-// leader's tab updates every remaining tab within CLOSE_UPDATE_MS (the closed peer's row goes, a
-// new leader shows); a Node edge peer appears with kind 'edge'. The view is reachable by keyboard
+// WebRTC: three tabs of one room (a browser profile each) each show the room's three peers from
+// the status board, exactly one leader and the same one everywhere, this tab marked, a quorum of 3
+// voters; closing the leader's tab updates every remaining tab within CLOSE_UPDATE_MS (the closed
+// peer's row goes, a new leader shows); a Node edge peer appears with kind 'edge'. The view is reachable by keyboard
 // and fits 360 px. Screenshots of the view (desktop and 360 px, light and dark) go to the test's
 // output folder; the time from the close to each tab's update is printed.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -81,12 +81,14 @@ test('3 tabs agree on the cluster view; closing the leader tab updates the other
   test.setTimeout(180_000);
   const room = uniqueRoom('dashboard', testInfo.workerIndex);
   const children: ChildProcessWithoutNullStreams[] = [];
-  let tabs: OpenedTab[] = [];
-  let contexts: BrowserContext[] = [];
+  const tabs: OpenedTab[] = [];
+  const contexts: BrowserContext[] = [];
   try {
     // A profile per tab: the closed leader's peer leaves the room. (Tabs of one profile would
     // adopt its identity, a slot, so its row would stay, hosted by another tab: slots.spec.ts.)
-    ({ tabs, contexts } = await openTabsInOwnProfiles(browser, `${app.url}?room=${room}`, 3));
+    const opened = await openTabsInOwnProfiles(browser, `${app.url}?room=${room}`, 3);
+    tabs.push(...opened.tabs);
+    contexts.push(...opened.contexts);
     const pages = tabs.map((tab) => tab.page);
     const ids = await Promise.all(pages.map(async (page) => (await tabStatus(page)).peerId));
 
