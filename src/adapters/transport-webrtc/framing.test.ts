@@ -19,8 +19,11 @@ import {
 } from './admission.js';
 import { FRAME_BYTES_MAX, MESSAGE_BYTES_MAX_WIRE, PROTOCOL_VERSION } from './constants.js';
 import {
+  batchedBytes,
+  decodeBatch,
   decodeHello,
   decodeRelayed,
+  encodeBatch,
   encodeHello,
   encodeMessage,
   encodeRelayed,
@@ -58,7 +61,7 @@ describe('framing', () => {
   it('never throws on arbitrary frames and never holds more than the wire limit', () => {
     const frame = fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
-      fc.tuple(fc.constantFrom(FrameKind.first, FrameKind.next, FrameKind.whole), fc.uint8Array({ maxLength: 32 })).map(([kind, rest]) => Uint8Array.of(kind, ...rest)),
+      fc.tuple(fc.constantFrom(FrameKind.first, FrameKind.next, FrameKind.whole, FrameKind.batch), fc.uint8Array({ maxLength: 32 })).map(([kind, rest]) => Uint8Array.of(kind, ...rest)),
       fc.tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.uint8Array({ minLength: 1, maxLength: 32 })).map(([total, rest]) => {
         const bytes = new Uint8Array(5 + rest.length);
         bytes[0] = FrameKind.first;
@@ -78,6 +81,42 @@ describe('framing', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('round-trips BATCH frames of many small messages; refuses truncated, overrunning and one-message batches', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 2, maxLength: 40 }), (messages) => {
+        const frame = encodeBatch(messages);
+        expect(frame.length).toBe(batchedBytes(messages.map((m) => m.length)));
+        expect(frame.length).toBeLessThanOrEqual(FRAME_BYTES_MAX);
+        const result = new Reassembler().push(frame);
+        expect(result.type).toBe('messages');
+        if (result.type !== 'messages') return;
+        expect(result.list.map((m) => Array.from(m))).toEqual(messages.map((m) => Array.from(m)));
+        // Every proper prefix but those ending exactly on a message boundary is refused whole.
+        for (const cut of [1, 2, frame.length - 1]) {
+          const decoded = decodeBatch(frame.subarray(0, cut));
+          if (decoded.ok) expect(decoded.value.length).toBeGreaterThanOrEqual(2);
+        }
+      }),
+      { numRuns: 200 },
+    );
+    const one = encodeBatch([Uint8Array.of(1), Uint8Array.of(2)]).subarray(0, 4); // [kind][len][1]
+    expect(decodeBatch(one)).toEqual({ ok: false, reason: 'batch: fewer than two messages' });
+    const overrun = Uint8Array.of(FrameKind.batch, 0, 1, 9, 0, 5, 1);
+    expect(decodeBatch(overrun).ok).toBe(false);
+    expect(new Reassembler().push(Uint8Array.of(FrameKind.batch, 0)).type).toBe('malformed');
+    expect(() => encodeBatch([Uint8Array.of(1)])).toThrow();
+    expect(() => encodeBatch([new Uint8Array(FRAME_BYTES_MAX), Uint8Array.of(1)])).toThrow();
+  });
+
+  it('a BATCH frame abandons a message in progress, as a WHOLE frame does', () => {
+    const reassembler = new Reassembler();
+    const big = encodeMessage(new Uint8Array(40_000).fill(1));
+    reassembler.push(big[0] as Uint8Array);
+    const result = reassembler.push(encodeBatch([Uint8Array.of(3), Uint8Array.of(4, 5)]));
+    expect(result.type === 'messages' ? result.list.map((m) => Array.from(m)) : result).toEqual([[3], [4, 5]]);
+    expect(reassembler.abandoned).toBe(1);
   });
 
   it('recovers after an interrupted message: the next message arrives, the abandoned one is counted', () => {

@@ -204,6 +204,39 @@ describe('WebRtcMesh', () => {
     }
   });
 
+  it('packs the small messages sent in one task into BATCH frames, in order around a large message', async () => {
+    const room = new Room();
+    const a = room.add('a');
+    const b = room.add('b');
+    try {
+      await room.connected();
+      const got: number[] = [];
+      b.onMessage((_from, bytes) => got.push(bytes.length === 40_000 ? -1 : new DataView(bytes.buffer, bytes.byteOffset).getUint32(0)));
+      const small = (i: number): Uint8Array => {
+        const bytes = new Uint8Array(4 + (i % 7) * 100);
+        new DataView(bytes.buffer).setUint32(0, i);
+        return bytes;
+      };
+      const before = a.stats();
+      for (let i = 0; i < 50; i++) a.send('b', small(i));
+      a.send('b', new Uint8Array(40_000)); // three frames of its own, after the 50 and before the rest
+      for (let i = 50; i < 100; i++) a.send('b', small(i));
+      await waitFor(() => got.length === 101, 'every message');
+      expect(got).toEqual([...Array.from({ length: 50 }, (_, i) => i), -1, ...Array.from({ length: 50 }, (_, i) => 50 + i)]);
+      const after = a.stats();
+      expect(after.messagesBatched - before.messagesBatched).toBe(100);
+      expect(after.batchesSent - before.batchesSent).toBeGreaterThanOrEqual(2);
+      // 100 small messages and one of 3 frames: far fewer sends than messages.
+      expect(after.framesSent - before.framesSent).toBeLessThan(20);
+      // A message sent alone in its task still goes as a WHOLE frame.
+      a.send('b', small(100));
+      await waitFor(() => got.length === 102, 'the lone message');
+      expect(a.stats().batchesSent).toBe(after.batchesSent);
+    } finally {
+      await room.close();
+    }
+  });
+
   it('drops and counts garbage frames without throwing, and delivers the next real message', async () => {
     const room = new Room();
     const recorder = recordingFactory();
@@ -228,7 +261,7 @@ describe('WebRtcMesh', () => {
         // Every frame is malformed exactly once: a kind that is no data frame, a NEXT with no
         // message in progress, or a FIRST whose length is impossible.
         const shape = i % 3;
-        if (shape === 0) frame[0] = [0, FrameKind.hello, FrameKind.proof, 6, 99, 255][i % 6] as number;
+        if (shape === 0) frame[0] = [0, FrameKind.hello, FrameKind.proof, 7, 99, 255][i % 6] as number;
         if (shape === 1) frame[0] = FrameKind.next;
         if (shape === 2) {
           if (frame.length < 6) frame[0] = 0; // too short to carry a length: an unknown kind

@@ -53,6 +53,7 @@ import {
   CONNECT_TIMEOUT_MS,
   CONNECTION_ID_CHARS_MAX,
   DRAIN_CHECK_MS,
+  FRAME_BYTES_MAX,
   INBOUND_HELD_FRAMES_MAX,
   MESSAGE_BYTES_MAX_WIRE,
   PROTOCOL_VERSION,
@@ -68,9 +69,12 @@ import {
   SEND_QUEUE_MESSAGES_MAX,
 } from './constants.js';
 import {
+  BATCH_ITEM_HEADER_BYTES,
+  BATCH_MESSAGES_MAX,
   decodeHello,
   decodeProof,
   decodeRelayed,
+  encodeBatch,
   encodeHello,
   encodeMessage,
   encodeProof,
@@ -78,6 +82,7 @@ import {
   FrameKind,
   framedBytes,
   Reassembler,
+  SIMPLE_HEADER_BYTES,
   type Hello,
 } from './framing.js';
 
@@ -154,6 +159,10 @@ export interface WebRtcMeshStats {
   messagesDelivered: number;
   framesSent: number;
   framesReceived: number;
+  /** BATCH frames sent, and the messages they carried (small messages sent to one peer within one
+   *  task leave together: framing.ts). */
+  batchesSent: number;
+  messagesBatched: number;
   relayedSent: number;
   relayedDelivered: number;
   connectionsOpened: number;
@@ -168,8 +177,9 @@ export interface WebRtcMeshStats {
 
 interface QueuedFrame {
   readonly frame: Uint8Array;
-  /** The last frame of its message. */
-  readonly last: boolean;
+  /** Messages this frame completes: 1 for a WHOLE frame or a message's last frame, the count for a
+   *  BATCH, 0 for the other frames of a large message. */
+  readonly messages: number;
 }
 
 interface Remote {
@@ -216,6 +226,10 @@ class Connection {
   queueHead = 0;
   queueBytes = 0;
   queueMessages = 0;
+  /** Small messages sent during this task, framed together at its end (flushPending); counted in
+   *  queueMessages, and in queueBytes as WHOLE frames until framed (a BATCH frame adds a length
+   *  field per message, added to queueBytes then). */
+  pending: Uint8Array[] = [];
   drainCancel: Cancel | null = null;
   timeoutCancel: Cancel | null = null;
 
@@ -268,6 +282,9 @@ export class WebRtcMesh implements Transport {
   private connectionCounter = 0;
   private closed = false;
   private readonly counters: WebRtcMeshStats;
+  /** Connections with small messages waiting for the end of this task (flushPending). */
+  private readonly flushing = new Set<Connection>();
+  private flushScheduled = false;
 
   constructor(options: WebRtcMeshOptions) {
     this.signaling = options.signaling;
@@ -284,6 +301,8 @@ export class WebRtcMesh implements Transport {
       messagesSent: 0,
       messagesDelivered: 0,
       framesSent: 0,
+      batchesSent: 0,
+      messagesBatched: 0,
       framesReceived: 0,
       relayedSent: 0,
       relayedDelivered: 0,
@@ -351,6 +370,10 @@ export class WebRtcMesh implements Transport {
   /** Leaves the room and closes every connection; no handler is called afterwards. */
   close(): void {
     if (this.closed) return;
+    // What was sent in this task leaves first: a closing peer's last words (a leaving notice, a
+    // TimeoutNow) are sent just before it closes the mesh.
+    for (const connection of this.flushing) this.flushPending(connection);
+    this.flushing.clear();
     this.closed = true;
     this.handler = null;
     this.peersListeners.clear();
@@ -539,6 +562,7 @@ export class WebRtcMesh implements Transport {
     connection.drainCancel?.();
     connection.drainCancel = null;
     this.counters.dropped['connection-lost'] += connection.queueMessages;
+    connection.pending = [];
     connection.queue = [];
     connection.queueHead = 0;
     connection.queueBytes = 0;
@@ -756,6 +780,14 @@ export class WebRtcMesh implements Transport {
     this.counters.dropped['incomplete-message'] += connection.reassembler.abandoned - abandonedBefore;
     if (result.type === 'malformed') return this.drop('malformed-frame');
     if (result.type === 'partial') return;
+    if (result.type === 'messages') {
+      for (const bytes of result.list) {
+        if (connection.ended || this.closed) return;
+        this.counters.messagesDelivered += 1;
+        this.handler?.(connection.remote.id, bytes);
+      }
+      return;
+    }
     this.counters.messagesDelivered += 1;
     this.handler?.(connection.remote.id, result.bytes);
   }
@@ -775,11 +807,63 @@ export class WebRtcMesh implements Transport {
     if (connection.queueMessages >= SEND_QUEUE_MESSAGES_MAX || connection.queueBytes + size > SEND_QUEUE_BYTES_MAX) {
       return this.drop('queue-full');
     }
-    const frames = encodeMessage(bytes);
-    frames.forEach((frame, index) => connection.queue.push({ frame, last: index === frames.length - 1 }));
+    this.counters.messagesSent += 1;
+    if (size <= FRAME_BYTES_MAX) {
+      // A small message waits for the end of this task, to share a frame with the others sent now.
+      connection.queueBytes += size;
+      connection.queueMessages += 1;
+      connection.pending.push(bytes.slice()); // the caller may reuse its buffer once send returns
+      if (connection.pending.length === 1) this.scheduleFlush(connection);
+      return;
+    }
+    this.flushPending(connection); // what was sent before it leaves before it
     connection.queueBytes += size;
     connection.queueMessages += 1;
-    this.counters.messagesSent += 1;
+    const frames = encodeMessage(bytes);
+    frames.forEach((frame, index) => connection.queue.push({ frame, messages: index === frames.length - 1 ? 1 : 0 }));
+    if (connection.announced && connection.drainCancel === null) this.drain(connection);
+  }
+
+  private scheduleFlush(connection: Connection): void {
+    this.flushing.add(connection);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      const connections = [...this.flushing];
+      this.flushing.clear();
+      for (const each of connections) this.flushPending(each);
+    });
+  }
+
+  /** Frames the pending small messages, in order: as many to a BATCH frame as fit (one alone is a
+   *  WHOLE frame), then sends what the channel takes. */
+  private flushPending(connection: Connection): void {
+    const pending = connection.pending;
+    if (pending.length === 0 || connection.ended) return;
+    connection.pending = [];
+    let group: Uint8Array[] = [];
+    let groupBytes = SIMPLE_HEADER_BYTES;
+    const emit = (): void => {
+      if (group.length === 0) return;
+      const frame = group.length === 1 ? (encodeMessage(group[0] as Uint8Array)[0] as Uint8Array) : encodeBatch(group);
+      // queueBytes counted each message as a WHOLE frame (1 + length); a BATCH takes 1 + Σ(2 + length).
+      connection.queueBytes += frame.length - group.reduce((sum, message) => sum + framedBytes(message.length), 0);
+      connection.queue.push({ frame, messages: group.length });
+      if (group.length > 1) {
+        this.counters.batchesSent += 1;
+        this.counters.messagesBatched += group.length;
+      }
+      group = [];
+      groupBytes = SIMPLE_HEADER_BYTES;
+    };
+    for (const message of pending) {
+      const itemBytes = BATCH_ITEM_HEADER_BYTES + message.length;
+      if (group.length > 0 && (groupBytes + itemBytes > FRAME_BYTES_MAX || group.length >= BATCH_MESSAGES_MAX)) emit();
+      group.push(message);
+      groupBytes += itemBytes;
+    }
+    emit();
     if (connection.announced && connection.drainCancel === null) this.drain(connection);
   }
 
@@ -795,13 +879,14 @@ export class WebRtcMesh implements Transport {
       connection.queue[connection.queueHead] = undefined;
       connection.queueHead += 1;
       connection.queueBytes -= item.frame.length;
-      if (item.last) connection.queueMessages -= 1;
+      connection.queueMessages -= item.messages;
       if (!this.rawSend(connection, item.frame)) return;
     }
     connection.queue = [];
     connection.queueHead = 0;
-    assert(connection.queueBytes === 0, 'drain: queue bytes accounted');
-    assert(connection.queueMessages === 0, 'drain: queue messages accounted');
+    // What is left is the small messages of this task, not framed yet.
+    assert(connection.queueBytes === connection.pending.reduce((sum, message) => sum + framedBytes(message.length), 0), 'drain: queue bytes accounted');
+    assert(connection.queueMessages === connection.pending.length, 'drain: queue messages accounted');
   }
 
   private scheduleDrain(connection: Connection): void {
