@@ -149,7 +149,7 @@ export class LeaderDuties {
   // --- Intake ---------------------------------------------------------------------------------
 
   onForward(from: PeerId, forward: Forward): void {
-    const status = this.host.replica.status();
+    const status = this.host.replica.summary();
     this.observe(status);
     if (this.current === null) return this.refuse(from, forward.stream, forward.seq, 'not-leader');
     if (forward.term !== this.current.term) return this.refuse(from, forward.stream, forward.seq, 'stale-term');
@@ -179,7 +179,7 @@ export class LeaderDuties {
    * writes with CONNECTIONLOSS. A whole stream gets no answer: its writes are queued or in the log.
    */
   onForwardProbe(from: PeerId, probe: ForwardProbe): void {
-    const status = this.host.replica.status();
+    const status = this.host.replica.summary();
     this.observe(status);
     if (this.current === null) return this.refuse(from, probe.stream, 0, 'not-leader');
     if (probe.term !== this.current.term) return this.refuse(from, probe.stream, 0, 'stale-term');
@@ -235,7 +235,7 @@ export class LeaderDuties {
 
   private refuse(to: PeerId, stream: StreamId, seq: number, cause: RefusalCause): void {
     this.host.counters.forwardsRefused += 1;
-    const status = this.host.replica.status();
+    const status = this.host.replica.summary();
     this.host.send(to, { kind: 'forward-refused', refusal: { term: status.term, stream, seq, cause, leader: status.leader } });
   }
 
@@ -462,7 +462,7 @@ export class LeaderDuties {
   /** A non-member asks to join: add it as a learner (promotion comes later, membership.ts). */
   onJoin(from: PeerId): void {
     if (this.current === null || this.leaving) return;
-    if (isMember(this.host.replica.status().config, from)) return;
+    if (isMember(this.host.replica.summary().config, from)) return;
     this.host.replica.withNode((node) => {
       this.observe(node.status());
       if (this.current === null || isMember(node.status().config, from)) return;

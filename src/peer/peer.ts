@@ -1048,7 +1048,7 @@ export class Peer implements RemoteServingApi {
 
   private leaderContact(): boolean {
     if (this.stopped) return false;
-    const status = this.replica.status();
+    const status = this.replica.summary();
     if (status.role === 'leader') return true;
     if (status.leader === null) return false;
     const heard = this.lastHeard.get(status.leader);
@@ -1056,7 +1056,7 @@ export class Peer implements RemoteServingApi {
   }
 
   status(): PeerStatus {
-    const raft = this.replica.status();
+    const raft = this.replica.summary();
     const config = raft.config;
     let role: PeerStatus['role'];
     if (raft.role === 'leader') role = 'leader';
@@ -1093,10 +1093,13 @@ export class Peer implements RemoteServingApi {
   /** Queues a notice for each status listener if the status changed; true if it did. */
   private queueStatusNotices(): boolean {
     if (this.statusListeners.size === 0 || this.replicaValue === null) return false;
-    const status = this.status();
-    const key = JSON.stringify([status.role, status.term, status.leaderId, status.voters, status.observers, status.quorum, status.removed, status.stopped]);
+    // Runs after every step: the key is built from the summary, the status object only on a change.
+    const raft = this.replica.summary();
+    const role = raft.role === 'pre-candidate' ? 'candidate' : raft.role; // as status() reports it
+    const key = `${role} ${raft.term} ${raft.leader ?? ''} ${raft.config.voters.join(',')} ${raft.config.learners.join(',')} ${this.leaderContact()} ${this.removed !== null} ${this.stopped} ${isVoter(raft.config, this.peerId)}`;
     if (key === this.lastStatusKey) return false;
     this.lastStatusKey = key;
+    const status = this.status();
     for (const listener of [...this.statusListeners]) this.notices.push(() => listener(status));
     return true;
   }

@@ -125,6 +125,12 @@ export class Replica {
     return this.node.status();
   }
 
+  /** status() without the leader's per-peer progress (null): for the per-message paths. */
+  summary(): ReturnType<RawNode['summary']> {
+    assert(this.node !== null, 'replica is open');
+    return this.node.summary();
+  }
+
   /** The node's in-memory log after its snapshot (readable at any time, even mid-batch). */
   inspectLog(): ReturnType<RawNode['inspectLog']> {
     assert(this.node !== null, 'replica is open');

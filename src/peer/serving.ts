@@ -475,7 +475,7 @@ export class ServingDuties {
   // --- Sync -----------------------------------------------------------------------------------
 
   private issueSync(session: ServedSession, item: Item): void {
-    const status = this.host.replica.status();
+    const status = this.host.replica.summary();
     const requestId = this.host.nextRequestId();
     const previous = item.sync;
     if (previous !== null) this.syncs.delete(previous.requestId);
@@ -529,7 +529,7 @@ export class ServingDuties {
   pumpOutbox(): void {
     this.checkStream();
     if (this.outbox.length === 0) return;
-    const status = this.host.replica.status();
+    const status = this.host.replica.summary();
     if (status.leader === null) return;
     if (this.stream === null) {
       this.streamCounter += 1;
@@ -556,7 +556,7 @@ export class ServingDuties {
   checkStream(): void {
     const stream = this.stream;
     if (stream === null) return;
-    const status = this.host.replica.status();
+    const status = this.host.replica.summary();
     if (status.leader !== stream.leader || status.term !== stream.term) {
       this.failStream(`the leader changed (${stream.leader} in term ${stream.term} -> ${status.leader ?? 'none'} in term ${status.term})`);
     }
@@ -701,7 +701,7 @@ export class ServingDuties {
   private expireUnsent(now: number, timeout: number): void {
     const first = this.outbox.find((write) => !write.settled);
     if (first === undefined || now - first.createdAt <= timeout) return;
-    const status = this.host.replica.status();
+    const status = this.host.replica.summary();
     const cause = status.leader === null ? `no leader for ${timeout} ms: the ensemble has no quorum reachable from this peer` : `could not reach leader ${status.leader} within ${timeout} ms`;
     const expired = new Set<SessionId>();
     const outbox = this.outbox;
@@ -718,7 +718,7 @@ export class ServingDuties {
   }
 
   private retrySyncs(now: number, timeout: number): void {
-    const status = this.host.replica.status();
+    const status = this.host.replica.summary();
     const again: { session: ServedSession; item: Item }[] = [];
     for (const waiting of [...this.syncs.values()]) {
       const { item, session } = waiting;
@@ -748,13 +748,13 @@ export class ServingDuties {
 
   /** Once per session tick: tell the leader that the sessions served here are alive. */
   sessionTick(): void {
-    const status = this.host.replica.status();
+    const status = this.host.replica.summary();
     if (status.leader === null) return;
     this.ping([...this.sessions.values()].filter((session) => !session.ended).map((session) => session.id));
   }
 
   private ping(ids: readonly SessionId[]): void {
-    const status = this.host.replica.status();
+    const status = this.host.replica.summary();
     if (status.leader === null) return;
     for (let start = 0; start < ids.length; start += PING_SESSIONS_PER_MESSAGE_MAX) {
       this.host.send(status.leader, { kind: 'ping', term: status.term, sessions: ids.slice(start, start + PING_SESSIONS_PER_MESSAGE_MAX) });

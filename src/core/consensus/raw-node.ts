@@ -344,6 +344,12 @@ export class RawNode {
     r.assertInvariants();
   }
 
+  /** status() without the leader's per-peer progress (`progress` is null): what the runtime reads
+   *  on every message, so it does not build the progress list each time. */
+  summary(): Status {
+    return this.statusWith(null);
+  }
+
   status(): Status {
     const r = this.raft;
     const progress =
@@ -364,6 +370,11 @@ export class RawNode {
               snapshotIndex: p.snapshot?.index ?? null,
               snapshotOffset: p.snapshot?.ackedOffset ?? null,
             }));
+    return this.statusWith(progress);
+  }
+
+  private statusWith(progress: Status['progress']): Status {
+    const r = this.raft;
     return {
       id: r.id,
       role: r.role,
