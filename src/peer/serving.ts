@@ -25,11 +25,11 @@
  * leader (at most once per that interval): a leader that never received a forward the probe
  * covers refuses the stream (`forward-lost`), so a forward lost in transit costs about a second,
  * not the operation timeout. Here, on a refusal, a leader or term change, or when the oldest
- * write in flight is older than the operation timeout, the stream fails: every write in flight fails with
- * CONNECTIONLOSS (outcome unknown: it may yet be applied, and if so is ignored), so do the unsent
- * writes of the sessions that had one in flight (so no later write of a session can take effect
- * when an earlier one was refused), and the next write opens a new stream. Together: one
- * session's writes take effect in issue order, and none after one that was refused.
+ * write in flight is older than the operation timeout, the stream fails: every write in flight
+ * fails with CONNECTIONLOSS (outcome unknown: it may yet be applied, and if so is ignored), so
+ * do the unsent writes of the sessions that had one in flight (so no later write of a session can
+ * take effect when an earlier one was refused), and the next write opens a new stream. Together:
+ * one session's writes take effect in issue order, and none after one that was refused.
  *
  * "Outstanding" is judged by what the client could know: a write submitted after an earlier write
  * of its session failed with CONNECTIONLOSS, but before that failure's `done` ran, fails too
