@@ -26,7 +26,7 @@ const WORKLOAD_MAX_MS = 90_000;
 
 declare global {
   interface Window {
-    slotsWorkload?: { stop: boolean; writes: number; cycles: number; failures: string[]; unknown: number; maxGapMs: number; done?: Promise<void> };
+    slotsWorkload?: { stop: boolean; writes: number; cycles: number; failures: string[]; unknown: number; losses: string[]; maxGapMs: number; done?: Promise<void> };
   }
 }
 
@@ -72,7 +72,7 @@ async function startWorkload(page: Page): Promise<void> {
     ({ pauseMs, maxMs }) => {
       const keeper = window.keeper!;
       const lock = new window.recipes!.Lock(keeper, '/slots-lock');
-      const state: NonNullable<Window['slotsWorkload']> = { stop: false, writes: 0, cycles: 0, failures: [], unknown: 0, maxGapMs: 0 };
+      const state: NonNullable<Window['slotsWorkload']> = { stop: false, writes: 0, cycles: 0, failures: [], unknown: 0, losses: [], maxGapMs: 0 };
       window.slotsWorkload = state;
       const started = Date.now();
       state.done = (async () => {
@@ -90,7 +90,11 @@ async function startWorkload(page: Page): Promise<void> {
             // unknown), as a ZooKeeper client's does when its server dies: counted, and the loop
             // goes on. Anything else is a failure.
             const code = (error as { code?: string }).code;
-            if (code === 'CONNECTIONLOSS') state.unknown += 1;
+            if (code === 'CONNECTIONLOSS') {
+              state.unknown += 1;
+              // Why (the first few, with the time into the loop): printed with the figures.
+              if (state.losses.length < 5) state.losses.push(`${Date.now() - started} ms: ${error instanceof Error ? error.message : String(error)}`);
+            }
             else if (state.failures.length < 10) state.failures.push(error instanceof Error ? error.message : String(error));
           }
           const now = Date.now();
@@ -104,12 +108,12 @@ async function startWorkload(page: Page): Promise<void> {
   );
 }
 
-async function stopWorkload(page: Page): Promise<{ writes: number; cycles: number; failures: string[]; unknown: number; maxGapMs: number }> {
+async function stopWorkload(page: Page): Promise<{ writes: number; cycles: number; failures: string[]; unknown: number; losses: string[]; maxGapMs: number }> {
   return page.evaluate(async () => {
     const state = window.slotsWorkload!;
     state.stop = true;
     await state.done;
-    return { writes: state.writes, cycles: state.cycles, failures: state.failures, unknown: state.unknown, maxGapMs: state.maxGapMs };
+    return { writes: state.writes, cycles: state.cycles, failures: state.failures, unknown: state.unknown, losses: state.losses, maxGapMs: state.maxGapMs };
   });
 }
 
@@ -147,6 +151,7 @@ for (const how of ['close', 'crash'] as const) {
     await last.waitForFunction((writes) => (window.slotsWorkload?.writes ?? 0) >= writes + 10, (await last.evaluate(() => window.slotsWorkload!.writes)), { timeout: FORM_TIMEOUT_MS });
     const workload = await stopWorkload(last);
     console.log(`slots (${how}): slots moved to the last tab in ${moves.map(formatMs).join(', ')}; its workload: ${workload.writes} writes, ${workload.cycles} lock cycles, longest pause ${formatMs(workload.maxGapMs)}, ${workload.unknown} CONNECTIONLOSS, failures ${workload.failures.length}`);
+    if (workload.losses.length > 0) console.log(`slots (${how}): CONNECTIONLOSS reasons (first ${workload.losses.length}):\n  ${workload.losses.join('\n  ')}`);
     expect(workload.failures).toEqual([]);
     // A write in flight at the leader as its tab goes fails with CONNECTIONLOSS (its outcome is
     // unknown), closed or crashed: at most one per departure (the loop has one request out).

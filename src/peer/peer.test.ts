@@ -156,6 +156,36 @@ describe(`peer serving (seed ${seed})`, () => {
     });
   });
 
+  it('waits rather than fails when the peer it takes for the leader says it is not (a leader restarted as a follower)', () => {
+    withSeed('refused as no leader', seed, () => {
+      const ensemble = new Ensemble({ seed, voters: ['a', 'b', 'c'] });
+      const leader = ensemble.elect().peerId;
+      const follower = followerOf(ensemble);
+      const client = ensemble.client(follower);
+      ok(ensemble.call(client, create('/n')));
+      // The leader restarts at once (a slot resumed in another tab): a follower now, while the
+      // serving peer still takes it for the leader until an election.
+      ensemble.crash(leader);
+      ensemble.restart(leader);
+      let losses = 0;
+      let written = 0;
+      const deadline = ensemble.clock.now() + OPERATION_TIMEOUT_MS;
+      for (let i = 0; i < 200 && written < 3 && ensemble.clock.now() < deadline; i++) {
+        const result = ensemble.call(client, create(`/n/w${i}`), OPERATION_TIMEOUT_MS);
+        if (result.ok) written += 1;
+        else {
+          expect(result.code).toBe('CONNECTIONLOSS');
+          losses += 1;
+          ensemble.run(50); // a client's pause before it tries again
+        }
+      }
+      expect(written).toBe(3);
+      // At most the first write is refused; the next ones wait for the election instead of being
+      // refused one after the other (one every 50 ms for seconds, before).
+      expect(losses).toBeLessThanOrEqual(1);
+    });
+  });
+
   it('reads its own writes: a read queued behind a write sees it', () => {
     withSeed('read your writes', seed, () => {
       const ensemble = new Ensemble({ seed, voters: ['a', 'b', 'c'] });

@@ -166,6 +166,12 @@ export class ServingDuties {
   private outbox: PendingWrite[] = [];
   private stream: Stream | null = null;
   private streamCounter = 0;
+  /** The leader (in the term) that refused a stream as no leader, or as behind its own term: no
+   *  new stream goes to it until this replica's view of the leader or term changes. Writes wait
+   *  meanwhile (bounded by the operation timeout) instead of failing with CONNECTIONLOSS one after
+   *  the other — e.g. a leader's slot resumed in another tab is a follower there, while this
+   *  replica still takes it for the leader until an election. */
+  private refusedBy: { readonly leader: PeerId; readonly term: number } | null = null;
   /** Syncs waiting for their ReadIndex answer, by request id. */
   private readonly syncs = new Map<string, { readonly session: ServedSession; readonly item: Item }>();
   /** Syncs with a read index, waiting for applied to reach it. */
@@ -531,6 +537,9 @@ export class ServingDuties {
     if (this.outbox.length === 0) return;
     const status = this.host.replica.summary();
     if (status.leader === null) return;
+    const refused = this.refusedBy;
+    if (refused !== null && refused.leader === status.leader && refused.term === status.term) return; // wait for news
+    this.refusedBy = null;
     if (this.stream === null) {
       this.streamCounter += 1;
       this.stream = { id: { incarnation: this.host.incarnation, number: this.streamCounter }, leader: status.leader, term: status.term, nextSeq: 0, inflight: new Map(), probedAt: 0 };
@@ -593,6 +602,9 @@ export class ServingDuties {
   onRefused(refusal: ForwardRefusal): void {
     const stream = this.stream;
     if (stream === null || refusal.stream.incarnation !== stream.id.incarnation || refusal.stream.number !== stream.id.number) return;
+    if (refusal.cause === 'not-leader' || (refusal.cause === 'stale-term' && refusal.term > stream.term)) {
+      this.refusedBy = { leader: stream.leader, term: stream.term };
+    }
     this.failStream(`the leader refused the write stream (${refusal.cause})`);
     this.pumpOutbox();
   }
