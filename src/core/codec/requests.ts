@@ -24,7 +24,7 @@ import type {
   SetDataRequest,
 } from '../tree/types.js';
 import type { Decoded, Reader } from './reader.js';
-import type { Writer } from './writer.js';
+import { utf8ByteLength, type Writer } from './writer.js';
 import {
   decodeFramed,
   encodeWith,
@@ -304,11 +304,15 @@ export function decodeRequestContext(bytes: Uint8Array): Decoded<RequestContext>
 
 // --- Bounds, before encoding ---------------------------------------------------------------------
 
-const utf8 = new TextEncoder();
+/** A string's UTF-8 length without encoding it; a lone surrogate (no UTF-8 form) counts as too long. */
+function utf8Length(value: string): number {
+  const bytes = utf8ByteLength(value);
+  return bytes < 0 ? Number.POSITIVE_INFINITY : bytes;
+}
 
 function pathProblem(path: unknown): string | null {
   if (typeof path !== 'string') return 'path is not a string';
-  return utf8.encode(path).length > PATH_BYTES_MAX ? `path longer than PATH_BYTES_MAX (${PATH_BYTES_MAX} bytes)` : null;
+  return utf8Length(path) > PATH_BYTES_MAX ? `path longer than PATH_BYTES_MAX (${PATH_BYTES_MAX} bytes)` : null;
 }
 
 function dataProblem(data: unknown): string | null {
@@ -322,7 +326,7 @@ function aclProblem(acl: unknown): string | null {
   for (const entry of acl as ACL[]) {
     const id = entry?.id;
     if (typeof id?.scheme !== 'string' || typeof id.id !== 'string') return 'an ACL entry has no scheme and id';
-    if (utf8.encode(id.scheme).length > ACL_ID_BYTES_MAX || utf8.encode(id.id).length > ACL_ID_BYTES_MAX) return `an ACL id longer than ACL_ID_BYTES_MAX (${ACL_ID_BYTES_MAX} bytes)`;
+    if (utf8Length(id.scheme) > ACL_ID_BYTES_MAX || utf8Length(id.id) > ACL_ID_BYTES_MAX) return `an ACL id longer than ACL_ID_BYTES_MAX (${ACL_ID_BYTES_MAX} bytes)`;
   }
   return null;
 }

@@ -101,6 +101,12 @@ export class Writer {
     const bytes = utf8ByteLength(value);
     assert(bytes >= 0, 'string is well-formed UTF-16 (no lone surrogate)');
     if (bytes > maxBytes) throw new AssertionError(`string of ${bytes} UTF-8 bytes is at most ${maxBytes}`);
+    if (bytes === value.length) {
+      // ASCII (ids, most paths): the code units are the bytes; no call into the engine's encoder.
+      encoding.writeVarUint(this.encoder, bytes);
+      for (let index = 0; index < bytes; index++) encoding.write(this.encoder, value.charCodeAt(index));
+      return;
+    }
     encoding.writeVarString(this.encoder, value);
   }
 

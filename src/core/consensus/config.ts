@@ -8,24 +8,28 @@
  */
 
 import { decodeWith, type Decoded, type Reader } from '../codec/reader.js';
-import { Writer } from '../codec/writer.js';
+import { utf8ByteLength, Writer } from '../codec/writer.js';
 import { CONFIG_PEERS_MAX, PEER_ID_BYTES_MAX } from '../limits.js';
 import type { Config, ConfigChange, ConfigChangeType, ConfigEntry, PeerId } from './types.js';
 
 export const EMPTY_CONFIG: Config = Object.freeze({ voters: Object.freeze([]), learners: Object.freeze([]) });
 
-const utf8 = new TextEncoder();
-
-/** The UTF-8 length of a string (ids are short; one encode is cheap). */
+/** The UTF-8 length of a string, counted without encoding it (no allocation, no call into the
+ *  engine's encoder: it runs for every message); a lone surrogate has no UTF-8 form and counts as
+ *  too long for any bound. */
 export function utf8Bytes(value: string): number {
-  return utf8.encode(value).length;
+  const bytes = utf8ByteLength(value);
+  return bytes < 0 ? Number.POSITIVE_INFINITY : bytes;
 }
 
-/** Why `id` is not a valid peer id, or null. */
+/** Why `id` is not a valid peer id, or null. Checked for every message's sender and receiver, so
+ *  the length is counted without encoding (no allocation, no call into the engine's encoder). */
 export function peerIdProblem(id: unknown): string | null {
   if (typeof id !== 'string') return 'peer id is not a string';
   if (id.length === 0) return 'peer id is empty';
-  if (utf8Bytes(id) > PEER_ID_BYTES_MAX) return `peer id longer than ${PEER_ID_BYTES_MAX} bytes`;
+  const bytes = utf8ByteLength(id);
+  if (bytes < 0) return 'peer id holds a lone surrogate (no UTF-8 form)';
+  if (bytes > PEER_ID_BYTES_MAX) return `peer id longer than ${PEER_ID_BYTES_MAX} bytes`;
   return null;
 }
 
