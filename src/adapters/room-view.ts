@@ -1,9 +1,9 @@
 /**
- * A Signaling that remembers the room: it passes every room event on to the one handler (the
- * WebRTC mesh) and keeps the set of other peers in the room and whether the first `list` came
- * (and whether the relay flagged it as maybe incomplete: `settlingMs`). The peer runtime reads it
- * to decide how a fresh replica enters the ensemble (networked.ts) and whom to ask to join
- * through. Browser-safe.
+ * A Signaling that remembers the room: it passes every room event (but those about peers it hides)
+ * on to the one handler (the WebRTC mesh) and keeps the set of other peers in the room and whether
+ * the first `list` came (and whether the relay flagged it as maybe incomplete: `settlingMs`). The
+ * peer runtime reads it to decide how a fresh replica enters the ensemble (networked.ts) and whom
+ * to ask to join through. Browser-safe.
  */
 
 import type { PeerId } from '../core/consensus/index.js';
@@ -28,14 +28,20 @@ export class RoomView implements Signaling {
   private readonly listListeners: ListedListener[] = [];
   private changeListener: ((event: RoomEvent) => void) | null = null;
 
-  /** `nowMs`: a monotonic clock, only to age the first list's settling grace for late listeners. */
+  /** `nowMs`: a monotonic clock, only to age the first list's settling grace for late listeners.
+   *  `hidden`: peers this view leaves out entirely — their room events, signals and relayed
+   *  messages never reach the mesh (a client-only attachment hides the room's other attachments). */
   constructor(
     private readonly inner: Signaling,
     private readonly nowMs: () => number = () => performance.now(),
+    private readonly hidden: (peer: PeerId) => boolean = () => false,
   ) {
     this.self = inner.self;
     this.room = inner.room;
-    inner.onRoomEvent((event) => this.onEvent(event));
+    inner.onRoomEvent((event) => {
+      if (event.type === 'list') this.onEvent({ ...event, peers: event.peers.filter((id) => !this.hidden(id)) });
+      else if (!this.hidden(event.peer)) this.onEvent(event);
+    });
   }
 
   private onEvent(event: RoomEvent): void {
@@ -85,11 +91,15 @@ export class RoomView implements Signaling {
   }
 
   onSignal(handler: (from: PeerId, data: unknown) => void): void {
-    this.inner.onSignal(handler);
+    this.inner.onSignal((from, data) => {
+      if (!this.hidden(from)) handler(from, data);
+    });
   }
 
   onRelayed(handler: (from: PeerId, bytes: Uint8Array) => void): void {
-    this.inner.onRelayed(handler);
+    this.inner.onRelayed((from, bytes) => {
+      if (!this.hidden(from)) handler(from, bytes);
+    });
   }
 
   start(): void {

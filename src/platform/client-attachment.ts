@@ -8,7 +8,6 @@
  */
 
 import { RoomView } from '../adapters/room-view.js';
-import type { RoomEvent, Signaling } from '../adapters/signaling.js';
 import { WebRtcMesh, type CreatePeer } from '../adapters/transport-webrtc/mesh.js';
 import type { ClientAttachment } from '../client/network.js';
 import type { ClientPlan } from '../client/options.js';
@@ -32,45 +31,6 @@ export function newClientId(): PeerId {
   return `${CLIENT_ID_PREFIX}${hex(realSeed())}${hex(realSeed())}`;
 }
 
-/** The relay's view without the room's other client-only attachments (no channel between them). */
-class WithoutClients implements Signaling {
-  constructor(private readonly inner: Signaling) {}
-  get self(): PeerId {
-    return this.inner.self;
-  }
-  get room(): string {
-    return this.inner.room;
-  }
-  onRoomEvent(handler: (event: RoomEvent) => void): void {
-    this.inner.onRoomEvent((event) => {
-      if (event.type === 'list') handler({ ...event, peers: event.peers.filter((id) => !isClientId(id)) });
-      else if (!isClientId(event.peer)) handler(event);
-    });
-  }
-  onSignal(handler: (from: PeerId, data: unknown) => void): void {
-    this.inner.onSignal((from, data) => {
-      if (!isClientId(from)) handler(from, data);
-    });
-  }
-  onRelayed(handler: (from: PeerId, bytes: Uint8Array) => void): void {
-    this.inner.onRelayed((from, bytes) => {
-      if (!isClientId(from)) handler(from, bytes);
-    });
-  }
-  start(): void {
-    this.inner.start();
-  }
-  sendSignal(to: PeerId, data: unknown): void {
-    this.inner.sendSignal(to, data);
-  }
-  sendRelayed(to: PeerId, bytes: Uint8Array): void {
-    this.inner.sendRelayed(to, bytes);
-  }
-  close(): void {
-    this.inner.close();
-  }
-}
-
 export function startClientAttachment(plan: ClientPlan, pieces: ClientAttachmentPieces): ClientAttachment {
   const clock = pieces.clock ?? new RealClock();
   const signaling = new RelaySignaling({
@@ -79,7 +39,8 @@ export function startClientAttachment(plan: ClientPlan, pieces: ClientAttachment
     self: newClientId(),
     ...(pieces.WebSocket === undefined ? {} : { WebSocket: pieces.WebSocket }),
   });
-  const view = new RoomView(new WithoutClients(signaling));
+  // The room without its other client-only attachments: no channel between them.
+  const view = new RoomView(signaling, undefined, isClientId);
   const mesh = new WebRtcMesh({ signaling: view, createPeer: pieces.createPeer, clock, ...(plan.secret === undefined ? {} : { secret: plan.secret }) });
   let listed = false;
   view.whenListed(() => {
