@@ -113,6 +113,20 @@ interface Room {
 
 const rooms = new Map<string, Room>();
 
+/** A Keeper's release of a shared room or attachment (counted in `keepers`): once per Keeper; the
+ *  last one out forgets it (if it is still the one under `key`) and closes it. */
+function releaseOnce<T extends { keepers: number }>(shared: Map<string, T>, key: string, joined: T, close: () => void | Promise<void>): () => Promise<void> {
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    joined.keepers -= 1;
+    if (joined.keepers > 0) return;
+    if (shared.get(key) === joined) shared.delete(key);
+    await close();
+  };
+}
+
 /**
  * Every started peer of this process leaves at once, before this returns (a page's `pagehide`:
  * platform/leave-on-pagehide.ts). Each peer's leaveNow sends its leaving notice and, on a leader,
@@ -162,7 +176,6 @@ function joinAttachment(started: NetworkRuntime, plan: ClientPlan): KeeperHost {
   entry.keepers += 1;
   const joined = entry;
   let sessionId: string | null = null;
-  let released = false;
   const serving = joined.attachment.serving;
   return {
     serving: {
@@ -178,14 +191,7 @@ function joinAttachment(started: NetworkRuntime, plan: ClientPlan): KeeperHost {
     },
     status: () => attachmentStatus(joined.attachment, sessionId),
     onStatus: () => () => undefined,
-    release: async () => {
-      if (released) return;
-      released = true;
-      joined.keepers -= 1;
-      if (joined.keepers > 0) return;
-      if (attachments.get(key) === joined) attachments.delete(key);
-      joined.attachment.close();
-    },
+    release: releaseOnce(attachments, key, joined, () => joined.attachment.close()),
   };
 }
 
@@ -227,20 +233,12 @@ export async function joinNetwork(plan: NetworkPlan | TabsPlan | ClientPlan): Pr
     throw error;
   }
   const joined = room;
-  let released = false;
   return {
     serving: peer.serving,
     status: () => keeperStatus(peer.status()),
     onStatus: (listener) => peer.onStatus((status) => listener(keeperStatus(status))),
     ...(peer.board === undefined ? {} : { board: peer.board }),
     ...recoverOf(peer),
-    release: async () => {
-      if (released) return;
-      released = true;
-      joined.keepers -= 1;
-      if (joined.keepers > 0) return;
-      if (rooms.get(key) === joined) rooms.delete(key);
-      await peer.leave();
-    },
+    release: releaseOnce(rooms, key, joined, () => peer.leave()),
   };
 }
