@@ -398,18 +398,23 @@ export class RemoteServing implements ServingApi {
     this.heardAt.delete(peer);
     this.pingedAt.delete(peer);
     for (const session of this.sessions) {
-      if (session.asking?.peer === peer) {
-        this.byTag.delete(session.asking.tag);
-        session.asking = null;
-        if (session.phase === 'opening') {
-          const done = session.openDone;
-          this.end(session, null);
-          done?.({ ok: false, code: 'CONNECTIONLOSS' });
-          continue;
-        }
-      }
+      if (session.asking?.peer === peer && this.stopAsking(session)) continue;
       if (session.peer === peer && session.phase === 'connected') this.move(session);
     }
+  }
+
+  /** Stops waiting for the peer asked; a session still opening then fails its open with
+   *  CONNECTIONLOSS and ends. True if it ended. */
+  private stopAsking(session: RemoteSession): boolean {
+    const asking = session.asking;
+    if (asking === null) return false;
+    this.byTag.delete(asking.tag);
+    session.asking = null;
+    if (session.phase !== 'opening') return false;
+    const done = session.openDone;
+    this.end(session, null);
+    done?.({ ok: false, code: 'CONNECTIONLOSS' });
+    return true;
   }
 
   private move(session: RemoteSession): void {
@@ -527,14 +532,7 @@ export class RemoteServing implements ServingApi {
   private answerTimedOut(session: RemoteSession): void {
     const asking = session.asking;
     assert(asking !== null, 'an answer was awaited');
-    this.byTag.delete(asking.tag);
-    session.asking = null;
-    if (session.phase === 'opening') {
-      const done = session.openDone;
-      this.end(session, null);
-      done?.({ ok: false, code: 'CONNECTIONLOSS' });
-      return;
-    }
+    if (this.stopAsking(session)) return;
     // A peer that does not answer a RESUME is taken for gone (its sessions, if any, move too).
     this.peerGone(asking.peer);
   }
